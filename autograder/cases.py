@@ -1,0 +1,174 @@
+"""Test cases and the batteries that hold them.
+
+A *battery* is the list of :class:`Case` objects that grade one function of
+CURRICULUM.md.  Batteries live in ``autograder/problems/<topic>.py`` and
+register themselves with :func:`battery`.  A case is data (the inputs, the
+tolerance, public or hidden, its weight) plus, for the unusual ones, a custom
+check.  :func:`run_case` runs one case against a student.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Callable
+
+from .checks import CheckFailure, assert_close, assert_same_sets, assert_unchanged, matches
+
+
+class Raised(CheckFailure):
+    """The student's function raised an exception of type ``kind``."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"your function raised {kind}: {message}")
+        self.kind = kind
+
+
+@dataclasses.dataclass
+class Case:
+    """One graded call of one function.
+
+    Attributes
+    ----------
+    problem : str
+        The function's name in CURRICULUM.md, e.g. ``"adam"``.
+    name : str
+        A short description shown to the student, e.g. ``"large |z|"``.
+    args, kwargs : tuple, dict
+        The inputs.  Generators in them are copied, never advanced, before use.
+    hidden : bool, default=False
+        Hidden cases run only on the TA side; feedback names them but shows no values.
+    weight : float, default=1.0
+        The case's share of the problem's points.
+    kind : {"value", "pure", "raises", "custom"}, default="value"
+        ``value`` compares with the reference; ``pure`` also checks that the
+        inputs come back unchanged; ``raises`` expects a ``ValueError``;
+        ``custom`` runs ``check``.
+    rtol, atol : float
+        Tolerances of the value comparison.
+    sets : bool, default=False
+        Compare index arrays as sets (order inside each array is free).
+    silent : bool, default=False
+        Also fail when the call emits a warning (e.g. an overflow in ``exp``).
+    check : callable, optional
+        ``check(student, case)`` for custom cases; raises :class:`CheckFailure`.
+    expect : callable, optional
+        Computes the expected value instead of the reference function.
+    """
+
+    problem: str
+    name: str
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    hidden: bool = False
+    weight: float = 1.0
+    kind: str = "value"
+    rtol: float = 1e-7
+    atol: float = 1e-10
+    sets: bool = False
+    silent: bool = False
+    check: Callable | None = None
+    expect: Callable | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.problem}::{self.name}"
+
+    def inputs(self) -> tuple[tuple, dict]:
+        """Fresh copies of the inputs (so a Generator is never shared)."""
+        return copy.deepcopy(self.args), copy.deepcopy(self.kwargs)
+
+    def expected(self):
+        """The expected value: ``expect`` or the reference function on the inputs."""
+        args, kwargs = self.inputs()
+        if self.expect is not None:
+            return self.expect(*args, **kwargs)
+        import reference
+        return getattr(reference, self.problem)(*args, **kwargs)
+
+
+#: problem name -> function returning its list of cases
+BATTERIES: dict[str, Callable[[], list[Case]]] = {}
+#: problem name -> list of (message, wrong implementation), for diagnosis
+MISTAKES: dict[str, list[tuple[str, Callable]]] = {}
+
+
+def battery(problem: str):
+    """Register the decorated function as the battery of ``problem``."""
+    def register(fn):
+        BATTERIES[problem] = fn
+        return fn
+    return register
+
+
+def mistake(problem: str, message: str):
+    """Register the decorated function as a known wrong variant of ``problem``.
+
+    ``message`` is shown to a student whose output matches the variant's.
+    """
+    def register(fn):
+        MISTAKES.setdefault(problem, []).append((message, fn))
+        return fn
+    return register
+
+
+def cases_for(problem: str) -> list[Case]:
+    """All cases of ``problem``, public first."""
+    from . import problems  # noqa: F401  (registers the batteries)
+    cases = BATTERIES[problem]()
+    return sorted(cases, key=lambda c: c.hidden)
+
+
+def diagnose(case: Case, got) -> str | None:
+    """Name the mistake whose output ``got`` matches, if any."""
+    from . import mistakes  # noqa: F401  (registers the variants)
+    for message, wrong in MISTAKES.get(case.problem, []):
+        args, kwargs = case.inputs()
+        try:
+            out = wrong(*args, **kwargs)
+        except Exception:
+            continue
+        if matches(got, out, rtol=max(case.rtol, 1e-6), atol=max(case.atol, 1e-9)):
+            return message
+    return None
+
+
+def run_case(case: Case, student) -> None:
+    """Run ``case`` against ``student``; raise :class:`CheckFailure` if it fails.
+
+    ``student.call_echo(name, args, kwargs)`` returns ``(result, args_after,
+    kwargs_after)`` and raises :class:`Raised` or :class:`CheckFailure`.
+    """
+    if case.kind == "custom":
+        case.check(student, case)
+        return
+    args, kwargs = case.inputs()
+    if case.kind == "raises":
+        try:
+            student.call_echo(case.problem, args, kwargs)
+        except Raised as exc:
+            if exc.kind != "ValueError":
+                raise CheckFailure(f"bad input should raise ValueError, but your function "
+                                   f"raised {exc.kind}") from None
+            return
+        raise CheckFailure("bad input should raise ValueError naming the argument, "
+                           "but your function returned normally")
+    got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs)
+    expected = case.expected()
+    try:
+        if case.sets:
+            assert_same_sets(got, expected)
+        else:
+            assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=True)
+    except CheckFailure as failure:
+        failure.diagnosis = failure.diagnosis or diagnose(case, got)
+        raise
+    if case.silent and student.last_warnings:
+        raise CheckFailure(f"your function emitted a warning ({student.last_warnings[0]}); "
+                           "use a numerically stable form that stays silent",
+                           "numerically unstable: it overflows for large inputs")
+    if case.kind == "pure":
+        sent, sent_kw = case.inputs()
+        for i, (before, after) in enumerate(zip(sent, args_after)):
+            assert_unchanged(before, after, name=f"argument #{i + 1}")
+        for key, before in sent_kw.items():
+            assert_unchanged(before, kwargs_after.get(key), name=key)

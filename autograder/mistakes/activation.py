@@ -1,0 +1,107 @@
+"""Typical wrong activations, as students write them."""
+import numpy as np
+
+from ..cases import mistake
+
+
+@mistake("sigmoid", "the sign of z is flipped: sigma(z) = 1/(1+e^{-z}), not 1/(1+e^{z})")
+def sigmoid(z):
+    return 1 / (1 + np.exp(z))
+
+
+@mistake("sigmoid", "e^{-z}/(1+e^{-z}) overflows to inf/inf = nan for large negative z; "
+                    "use a stable form")
+def sigmoid(z):  # noqa: F811
+    return np.exp(-z) / (1 + np.exp(-z))
+
+
+@mistake("sigmoid", "this is tanh, not the logistic sigmoid")
+def sigmoid(z):  # noqa: F811
+    return np.tanh(z)
+
+
+@mistake("sigmoid", "float32 input came back as float64: compute in the input's dtype")
+def sigmoid(z):  # noqa: F811
+    z = np.asarray(z, dtype=np.float64)
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+@mistake("sigmoid_grad", "this is sigma(z), not its derivative sigma(z)(1 - sigma(z))")
+def sigmoid_grad(z):
+    return 1 / (1 + np.exp(-z))
+
+
+@mistake("sigmoid_grad", "sigma'(z) = s(1-s) with s = sigma(z), not z(1-z)")
+def sigmoid_grad(z):  # noqa: F811
+    return z * (1 - z)
+
+
+@mistake("sigmoid_grad", "missing the (1 - s) factor: sigma'(z) = s(1-s)")
+def sigmoid_grad(z):  # noqa: F811
+    return 1 / (1 + np.exp(-z)) ** 1
+
+
+@mistake("sigmoid_grad", "the derivative is s(1-s); s(1+s) has the wrong sign")
+def sigmoid_grad(z):  # noqa: F811
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 + s)
+
+
+@mistake("relu", "relu(z) = max(z, 0): negative inputs must become 0, positive stay")
+def relu(z):
+    return np.minimum(z, 0)
+
+
+@mistake("relu", "relu keeps the value of positive z, not 1")
+def relu(z):  # noqa: F811
+    return (z > 0).astype(float)
+
+
+@mistake("relu", "abs(z) is not relu: negative inputs must become 0")
+def relu(z):  # noqa: F811
+    return np.abs(z)
+
+
+@mistake("relu", "float32 input came back as float64: compute in the input's dtype")
+def relu(z):  # noqa: F811
+    return np.maximum(np.asarray(z, dtype=np.float64), 0.0)
+
+
+@mistake("relu_grad", "relu'(0) must be 0 (the convention here), not 1")
+def relu_grad(z):
+    return (z >= 0).astype(z.dtype)
+
+
+@mistake("relu_grad", "relu'(z) is 1 for z > 0, not z itself")
+def relu_grad(z):  # noqa: F811
+    return np.maximum(z, 0)
+
+
+@mistake("relu_grad", "the comparison is reversed: relu'(z) = 1 where z > 0")
+def relu_grad(z):  # noqa: F811
+    return (z < 0).astype(z.dtype)
+
+
+@mistake("relu_grad", "booleans came back: return floats in the input's dtype")
+def relu_grad(z):  # noqa: F811
+    return z > 0
+
+
+@mistake("tanh_grad", "tanh'(z) = 1 - tanh(z)^2, not 1 - tanh(z)")
+def tanh_grad(z):
+    return 1 - np.tanh(z)
+
+
+@mistake("tanh_grad", "tanh'(z) = 1 - tanh(z)^2, not 1 - z^2")
+def tanh_grad(z):  # noqa: F811
+    return 1 - z ** 2
+
+
+@mistake("tanh_grad", "that is tanh(z) itself, not its derivative")
+def tanh_grad(z):  # noqa: F811
+    return np.tanh(z)
+
+
+@mistake("tanh_grad", "the sign is flipped: tanh'(z) = 1 - tanh^2, which is positive")
+def tanh_grad(z):  # noqa: F811
+    return np.tanh(z) ** 2 - 1

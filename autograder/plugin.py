@@ -1,0 +1,172 @@
+"""The scoring pytest plugin: one pytest session grades one submission.
+
+* Options (group ``autograder``): ``--submission``, ``--assignment``,
+  ``--public-only``, ``--call-timeout``, ``--load-timeout``.
+* Marker ``points(problem, weight)``: which function a test grades and its
+  share of that function's points; registered in :func:`pytest_configure`.
+* Fixture ``student``: a :class:`StudentProxy` to the sandboxed worker.
+* ``pytest_generate_tests`` turns each case of the assignment into a test
+  item of ``battery.py``; ``pytest_runtest_makereport`` (a hook wrapper)
+  records each outcome in the :class:`Scoreboard`.
+"""
+from __future__ import annotations
+
+import traceback
+
+import pytest
+
+from . import sandbox, spec
+from .cases import Raised, cases_for
+from .checks import CheckFailure
+from .results import CheckResult, ProblemResult, SubmissionResult
+
+
+class StudentProxy:
+    """The trusted side's handle on a student's functions.
+
+    Every failure of the student's code becomes a :class:`CheckFailure` with a
+    readable message.  A function that timed out once fails fast afterwards, and
+    a worker that cannot even load the submission fails every call at once.
+    """
+
+    def __init__(self, worker: sandbox.Worker):
+        self.worker = worker
+        self.load_failure: sandbox.WorkerFailure | None = None
+        self.timed_out: set[str] = set()
+        self.started = False
+
+    def start(self) -> None:
+        """Load the submission once, remembering a failure instead of raising."""
+        self.started = True
+        try:
+            self.worker.start()
+        except sandbox.WorkerFailure as exc:
+            self.load_failure = exc
+
+    @property
+    def load_error(self) -> str | None:
+        """Why a ``.py`` submission could not be imported, if it could not."""
+        if self.worker.submission.suffix == ".py" and self.worker.load_errors:
+            return self.worker.load_errors[0]
+        return None
+
+    def call_echo(self, name: str, args: tuple, kwargs: dict):
+        """Call ``name`` in the worker; see :meth:`sandbox.Worker.call_echo`."""
+        if not self.started:
+            self.start()
+        if self.load_failure is not None:
+            raise CheckFailure(f"your submission could not be loaded: {self.load_failure}")
+        if self.load_error:
+            raise CheckFailure(f"your file could not be imported: {self.load_error}")
+        if name in self.timed_out:
+            raise CheckFailure(f"{name}() timed out in an earlier test, so it was not run again")
+        if name not in self.worker.defined and self.worker.proc is not None:
+            raise CheckFailure(f"your submission does not define a function named {name}")
+        try:
+            return self.worker.call_echo(name, args, kwargs)
+        except sandbox.StudentError as exc:
+            if exc.kind == "NotImplementedError":
+                raise CheckFailure(f"{name}() is not implemented yet "
+                                   "(it raised NotImplementedError)") from None
+            raise Raised(exc.kind, exc.message) from None
+        except sandbox.WorkerFailure as exc:
+            if exc.status == "timeout":
+                self.timed_out.add(name)
+                raise CheckFailure(f"{name}() did not return within "
+                                   f"{self.worker.limits.call_timeout:g} s: is there an "
+                                   "endless loop?") from None
+            raise CheckFailure(f"{name}() crashed the Python process ({exc}); "
+                               "do not call sys.exit or os._exit") from None
+
+    @property
+    def last_warnings(self) -> list[str]:
+        """Warnings emitted by the last successful call."""
+        return self.worker.last_warnings
+
+    def call(self, name: str, *args, **kwargs):
+        """Call ``name(*args, **kwargs)`` in the worker and return the result."""
+        return self.call_echo(name, args, kwargs)[0]
+
+
+class Scoreboard:
+    """The plugin object: holds the options and collects every check's result."""
+
+    def __init__(self, assignment: spec.Assignment, submission: str, student: str = "",
+                 public_only: bool = False, limits: sandbox.Limits = sandbox.Limits()):
+        self.assignment, self.submission, self.student_name = assignment, submission, student
+        self.public_only, self.limits = public_only, limits
+        self.problems = {name: ProblemResult(name, pts)
+                         for name, pts in assignment.points.items()}
+        self.proxy: StudentProxy | None = None
+        self.internal_errors: list[str] = []
+
+    # -- hooks
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(problem, weight): the function a test "
+                                           "grades and its share of that function's points")
+
+    def pytest_generate_tests(self, metafunc):
+        if "case" not in metafunc.fixturenames:
+            return
+        params = []
+        for problem in self.assignment.points:
+            for case in cases_for(problem):
+                if case.hidden and self.public_only:
+                    continue
+                params.append(pytest.param(case, id=case.id, marks=pytest.mark.points(
+                    problem=problem, weight=case.weight)))
+        metafunc.parametrize("case", params)
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        worker = sandbox.Worker(self.submission, self.limits)
+        self.proxy = StudentProxy(worker)
+        self.proxy.start()
+        try:
+            yield self.proxy
+        finally:
+            worker.close_process()
+            self.output = worker.output()
+            worker.close()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if not (report.when == "call" or (report.when == "setup" and report.failed)):
+            return
+        case = item.callspec.params["case"]
+        marker = item.get_closest_marker("points")
+        result = CheckResult(case.problem, case.name, case.hidden,
+                             marker.kwargs.get("weight", 1.0), report.passed)
+        if not report.passed and call.excinfo is not None:
+            exc = getattr(item, "check_failure", None) or call.excinfo.value
+            if isinstance(exc, CheckFailure):
+                result.message, result.diagnosis = exc.message, exc.diagnosis
+                result.log = exc.message
+            else:  # a defect of the grader's, never the student's fault to see
+                result.message = "the grader could not run this check"
+                result.log = "".join(traceback.format_exception(exc))[-3000:]
+                self.internal_errors.append(f"{case.id}: {type(exc).__name__}: {exc}")
+        self.problems[case.problem].checks.append(result)
+
+    # -- the result
+
+    def result(self, seconds: float = 0.0) -> SubmissionResult:
+        """The :class:`SubmissionResult` of the session that just ran."""
+        proxy = self.proxy
+        status, message = "graded", ""
+        if proxy is not None and proxy.load_failure is not None:
+            status, message = proxy.load_failure.status, str(proxy.load_failure)
+        elif proxy is not None and proxy.load_error:
+            status, message = "load-error", f"could not import the file: {proxy.load_error}"
+        elif proxy is not None and proxy.worker.load_errors:
+            message = "errors while running the notebook: " + "; ".join(proxy.worker.load_errors[:5])
+        if status != "graded":  # nothing was earned: no check could run
+            for problem in self.problems.values():
+                for check in problem.checks:
+                    check.passed = False
+        return SubmissionResult(self.student_name, self.submission, status,
+                                list(self.problems.values()), message,
+                                getattr(self, "output", ""), round(seconds, 3))

@@ -1,0 +1,42 @@
+"""Shorthands for building batteries: value, purity, float32 and bad-input cases."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..cases import Case
+
+
+def rng(seed: int) -> np.random.Generator:
+    """A fresh, seeded Generator for building inputs."""
+    return np.random.default_rng(seed)
+
+
+def value(problem: str, name: str, *args, hidden: bool = False, weight: float = 1.0,
+          **opts) -> Case:
+    """A case comparing the student's output with the reference's.
+
+    ``opts`` may hold ``kwargs``, ``rtol``, ``atol``, ``sets``, ``silent``, ``expect``.
+    """
+    return Case(problem, name, args, opts.pop("kwargs", {}), hidden=hidden,
+                weight=weight, **opts)
+
+
+def pure(problem: str, *args, weight: float = 1.0, **opts) -> Case:
+    """A hidden case that also checks every input comes back unchanged."""
+    return Case(problem, "inputs unchanged", args, opts.pop("kwargs", {}), hidden=True,
+                weight=weight, kind="pure", **opts)
+
+
+def float32(problem: str, *args, weight: float = 1.0, **opts) -> Case:
+    """A hidden case: float32 inputs must give float32 outputs (looser tolerance)."""
+    cast = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
+                 else a for a in args)
+    return Case(problem, "float32 in, float32 out", cast, opts.pop("kwargs", {}),
+                hidden=True, weight=weight, rtol=opts.pop("rtol", 2e-5),
+                atol=opts.pop("atol", 1e-6), **opts)
+
+
+def raises(problem: str, name: str, *args, weight: float = 0.5, **kwargs) -> Case:
+    """A hidden case: bad input must raise ``ValueError``."""
+    return Case(problem, f"bad input: {name}", args, kwargs, hidden=True, weight=weight,
+                kind="raises")

@@ -1,0 +1,428 @@
+"""Run one submission in an isolated worker process and call its functions.
+
+The worker (``autograder/worker/serve.py``) is untrusted.  Here, on the trusted
+side, we start it under bubblewrap with a dedicated unprivileged uid and
+rlimits, talk to it through the safe codec, enforce a timeout on every call,
+and kill its whole process tree when it hangs or dies.  A fresh worker then
+serves the remaining calls.
+
+Isolation modes, chosen by :func:`isolation_mode`:
+
+``bwrap``       root available: bubblewrap with no network, a read-only system,
+                only the scratch dir writable, and a real uid of its own, so
+                ``RLIMIT_NPROC`` holds (the kernel does not enforce it for root).
+``bwrap-user``  not root: bubblewrap through a user namespace, same uid.
+``rlimits``     no bubblewrap: a plain subprocess with rlimits, and a warning.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import functools
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from .worker import codec
+
+WORKER_DIR = Path(__file__).resolve().parent / "worker"
+UID_BASE, UID_COUNT = 62000, 512
+_LOCK_DIR = Path(tempfile.gettempdir()) / "autograder-uids"
+
+
+class SandboxWarning(UserWarning):
+    """Student code runs with weaker isolation than bubblewrap gives."""
+
+
+class StudentError(Exception):
+    """The student's function raised; ``kind`` is the exception's type name."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"{kind}: {message}")
+        self.kind, self.message = kind, message
+
+
+class WorkerFailure(Exception):
+    """The worker died, hung, or broke the protocol; it has been killed."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status  # "timeout" or "crashed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker.
+
+    Attributes
+    ----------
+    call_timeout : float
+        Wall-clock seconds for one call.
+    load_timeout : float
+        Wall-clock seconds for loading the submission.
+    memory_mb : int
+        Address-space limit (``RLIMIT_AS``).
+    nproc : int
+        Processes of the worker's uid (``RLIMIT_NPROC``).
+    fsize_mb : int
+        Largest file the worker may write, its stdout included.
+    cpu_s : int
+        CPU seconds over the worker's life (``RLIMIT_CPU``), a backstop.
+    """
+
+    call_timeout: float = 10.0
+    load_timeout: float = 60.0
+    memory_mb: int = 2048
+    nproc: int = 64
+    fsize_mb: int = 16
+    cpu_s: int = 600
+
+
+# ---------------------------------------------------------------- isolation
+
+@functools.lru_cache(maxsize=None)
+def isolation_mode() -> str:
+    """Return the strongest isolation that works here (see the module doc)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        warnings.warn("bubblewrap (bwrap) is not installed: student code runs in a plain "
+                      "subprocess with rlimits only, and can read this machine's files. "
+                      "Install it with: apt-get install bubblewrap", SandboxWarning, stacklevel=2)
+        return "rlimits"
+    mode = "bwrap" if os.geteuid() == 0 and shutil.which("setpriv") else "bwrap-user"
+    probe = subprocess.run(_bwrap_argv(mode, 65534, Path("/"), ["/bin/true"]),
+                           capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        warnings.warn(f"bubblewrap does not work here ({probe.stderr.decode()[:200].strip()}); "
+                      "student code runs in a plain subprocess with rlimits only",
+                      SandboxWarning, stacklevel=2)
+        return "rlimits"
+    return mode
+
+
+def _mount_points() -> list[Path]:
+    """Read-only paths the worker needs: the Python install and its environment."""
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    return sorted(p for p in paths if not str(p).startswith("/usr"))
+
+
+def _bwrap_argv(mode: str, uid: int | None, scratch: Path, command: list[str]) -> list[str]:
+    argv = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    made = {Path("/"), Path("/usr"), Path("/tmp"), Path("/etc"), Path("/proc"), Path("/dev")}
+    for target in _mount_points() + [Path("/sandbox/worker")]:
+        for parent in reversed(target.parents):  # bwrap would make them 0700
+            if parent not in made:
+                argv += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        made.add(target)
+        if target != Path("/sandbox/worker"):
+            argv += ["--ro-bind", str(target), str(target)]
+    argv += ["--ro-bind", str(WORKER_DIR), "/sandbox/worker",
+             "--bind", str(scratch), "/sandbox/scratch", "--chdir", "/sandbox/scratch",
+             "--clearenv"]
+    for key, value in _worker_env().items():
+        argv += ["--setenv", key, value]
+    if mode == "bwrap":
+        argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all"]
+    else:
+        argv += ["--"]
+    return argv + command
+
+
+def _worker_env() -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/sandbox/scratch", "LANG": "C.UTF-8",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # set on some machines for correctness
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+class _UidLease:
+    """An exclusive lease on one sandbox uid, held through an flock."""
+
+    def __init__(self):
+        _LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+        start = os.getpid() % UID_COUNT
+        for k in range(UID_COUNT):
+            uid = UID_BASE + (start + k) % UID_COUNT
+            fd = os.open(_LOCK_DIR / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.uid, self._fd = uid, fd
+            return
+        raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use")
+
+    def release(self) -> None:
+        os.close(self._fd)
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a worker's strays that left its group)."""
+    subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                    "kill", "-KILL", "-1"], capture_output=True, timeout=10)
+
+
+# ---------------------------------------------------------------- the worker
+
+class Worker:
+    """One sandboxed process serving the functions of one submission.
+
+    Parameters
+    ----------
+    submission : path-like
+        A ``.py`` or ``.ipynb`` file; it is copied into a fresh scratch dir.
+    limits : Limits
+        Timeouts and rlimits.
+
+    Attributes
+    ----------
+    defined : list of str
+        Names of callables the submission defines.
+    load_errors : list of str
+        Exceptions raised while loading (a notebook keeps going past them).
+    last_warnings : list of str
+        Warnings the last successful call emitted.
+    """
+
+    def __init__(self, submission, limits: Limits = Limits()):
+        self.submission, self.limits = Path(submission), limits
+        self.mode = isolation_mode()
+        self.proc: subprocess.Popen | None = None
+        self.defined: list[str] = []
+        self.load_errors: list[str] = []
+        self.last_warnings: list[str] = []  # warnings the last call emitted
+        self._lease = _UidLease() if self.mode == "bwrap" else None
+        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
+
+    # -- life cycle
+
+    def start(self) -> None:
+        """Start a fresh worker and load the submission.
+
+        Raises
+        ------
+        WorkerFailure
+            When loading times out or the worker dies while loading.
+        """
+        self.close_process()
+        scratch = self._tmp / "scratch"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(mode=0o700)
+        name = "submission" + self.submission.suffix
+        shutil.copyfile(self.submission, scratch / name)
+        if self._lease:
+            os.chown(scratch, self._lease.uid, self._lease.uid)
+            os.chown(scratch / name, self._lease.uid, self._lease.uid)
+        to_worker, self._w = os.pipe()
+        self._r, from_worker = os.pipe()
+        self._log = open(self._tmp / "output.log", "ab")
+        inside = "/sandbox" if self.mode != "rlimits" else None
+        serve = f"{inside}/worker/serve.py" if inside else str(WORKER_DIR / "serve.py")
+        sub = f"{inside}/scratch/{name}" if inside else str(scratch / name)
+        command = [sys.executable, "-I", "-u", serve, sub, str(to_worker), str(from_worker)]
+        if self.mode != "rlimits":
+            uid = self._lease.uid if self._lease else None
+            command = _bwrap_argv(self.mode, uid, scratch, command)
+        env = None if self.mode != "rlimits" else {**_worker_env(), "PATH": os.environ.get("PATH", "")}
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            pass_fds=(to_worker, from_worker), start_new_session=True, env=env,
+            cwd=scratch, preexec_fn=self._set_limits)
+        os.close(to_worker)
+        os.close(from_worker)
+        hello = self._receive(time.monotonic() + self.limits.load_timeout, "loading the submission")
+        if not isinstance(hello, dict) or not isinstance(hello.get("ready"), list):
+            self._fail("crashed", "the worker sent a malformed greeting")
+        self.defined = [str(n) for n in hello["ready"]]
+        self.load_errors = [str(e) for e in hello.get("errors", [])]
+
+    def _set_limits(self) -> None:
+        mb = 2**20
+        lim = self.limits
+        for res, value in ((resource.RLIMIT_AS, lim.memory_mb * mb),
+                           (resource.RLIMIT_FSIZE, lim.fsize_mb * mb),
+                           (resource.RLIMIT_CPU, lim.cpu_s),
+                           (resource.RLIMIT_CORE, 0),
+                           (resource.RLIMIT_NOFILE, 256)):
+            resource.setrlimit(res, (value, value))
+        if self.mode != "rlimits" or os.geteuid() != 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (lim.nproc, lim.nproc))
+
+    def close_process(self) -> None:
+        """Kill the worker's whole process tree, if it runs."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        if self._lease:
+            _kill_uid(self._lease.uid)
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._log.close()
+        self.proc = None
+
+    def close(self) -> None:
+        """Stop the worker and delete its scratch dir; release its uid."""
+        self.close_process()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        if self._lease:
+            self._lease.release()
+            self._lease = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def output(self, limit: int = 4000) -> str:
+        """The first ``limit`` characters the student's code printed."""
+        try:
+            with open(self._tmp / "output.log", "rb") as fh:
+                return fh.read(limit).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    # -- calls
+
+    def call(self, name: str, *args, **kwargs):
+        """Call the submission's ``name(*args, **kwargs)`` and return the decoded result.
+
+        See :meth:`call_echo` for the errors raised.
+        """
+        return self.call_echo(name, args, kwargs, echo=False)[0]
+
+    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
+        """Call ``name(*args, **kwargs)``; return ``(result, args_after, kwargs_after)``.
+
+        With ``echo`` the worker sends back the arguments as the call left them,
+        so a purity check can compare them with what was sent; without it the
+        last two items are None.
+
+        Functions and other objects of the grader's in the arguments (an optimizer,
+        a ``fit`` function, a fitted model) stay here; the worker gets stand-ins
+        that call back.
+
+        Raises
+        ------
+        StudentError
+            The student's function raised.
+        WorkerFailure
+            The call timed out or the worker died; the worker has been killed.
+        """
+        if self.proc is None:
+            self.start()
+        callbacks, handles = [], []
+        enc = functools.partial(codec.encode, to_callback=_register(callbacks),
+                                to_handle=_register(handles))
+        self._send(enc({"call": name, "args": list(args), "kwargs": dict(kwargs), "echo": echo}))
+        deadline = time.monotonic() + self.limits.call_timeout
+        while True:
+            msg = self._receive(deadline, f"{name}()", handles)
+            if not isinstance(msg, dict):
+                self._fail("crashed", "the worker sent a malformed reply")
+            if "result" in msg:
+                warned = msg.get("warnings", [])
+                self.last_warnings = [str(w) for w in warned] if isinstance(warned, list) else []
+                after = msg.get("after") if echo else None
+                if echo and not (isinstance(after, list) and len(after) == 2):
+                    self._fail("crashed", "the worker sent a malformed reply")
+                return (msg["result"], *(after if echo else (None, None)))
+            if "error" in msg and isinstance(msg["error"], list) and len(msg["error"]) == 2:
+                raise StudentError(str(msg["error"][0]), str(msg["error"][1]))
+            if "callback" in msg:
+                self._send(enc(self._run_callback(msg, callbacks)))
+                continue
+            self._fail("crashed", "the worker sent a malformed reply")
+
+    @staticmethod
+    def _run_callback(msg, callbacks):
+        try:
+            fn = callbacks[msg["callback"]]
+            return {"return": fn(*msg.get("args", ()), **msg.get("kwargs", {}))}
+        except Exception as exc:  # a bad argument from the student's code
+            return {"raise": f"{type(exc).__name__}: {exc}"}
+
+    def _send(self, payload: bytes) -> None:
+        try:
+            codec.write_frame(self._w, payload)
+        except OSError:
+            self._fail("crashed", "the worker exited")
+
+    def _receive(self, deadline: float, what: str, handles=None):
+        try:
+            payload = self._read_frame(deadline, what)
+            return codec.decode(payload, handles=handles)
+        except (EOFError, codec.CodecError, OSError) as exc:
+            try:
+                code = self.proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                code = None
+            detail = _exit_reason(code) if code is not None else str(exc)
+            self._fail("crashed", f"the worker died while {what}: {detail}")
+
+    def _read_frame(self, deadline: float, what: str) -> bytes:
+        head = self._read_exact(8, deadline, what)
+        n = int.from_bytes(head, "big")
+        if n > codec.MAX_FRAME:
+            raise codec.CodecError(f"reply of {n} bytes is too large")
+        return self._read_exact(n, deadline, what)
+
+    def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            left = deadline - time.monotonic()
+            ready = select.select([self._r], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                self._fail("timeout", f"{what} did not finish within its time limit")
+            chunk = os.read(self._r, min(n - got, 1 << 20))
+            if not chunk:
+                raise EOFError("the worker closed its channel")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _fail(self, status: str, message: str):
+        self.close_process()
+        raise WorkerFailure(status, message)
+
+
+def _register(table: list):
+    def add(obj) -> int:
+        table.append(obj)
+        return len(table) - 1
+    return add
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"

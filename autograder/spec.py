@@ -1,0 +1,88 @@
+"""Assignment specs: which functions an assignment grades, and their points.
+
+An instructor edits ``assignments/<name>/assignment.toml``::
+
+    title = "A neuron"
+
+    [points]            # function -> points, in the order students meet them
+    sigmoid = 2
+    bce_cost = 2
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from pathlib import Path
+
+ASSIGNMENTS_DIR = Path(os.environ.get("AUTOGRADER_ASSIGNMENTS",
+                                      Path(__file__).resolve().parent.parent / "assignments"))
+
+
+class SpecError(ValueError):
+    """An assignment that does not exist or does not parse."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """One assignment.
+
+    Attributes
+    ----------
+    name : str
+        Its folder name, e.g. ``"ps1"``.
+    title : str
+    points : dict of str to float
+        Graded function -> points, in order.
+    folder : Path
+    """
+
+    name: str
+    title: str
+    points: dict
+    folder: Path
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(self.points.values()))
+
+
+def available() -> list[str]:
+    """Names of the assignments in :data:`ASSIGNMENTS_DIR`."""
+    if not ASSIGNMENTS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in ASSIGNMENTS_DIR.iterdir() if (p / "assignment.toml").is_file())
+
+
+def load(name_or_path: str | os.PathLike) -> Assignment:
+    """Load an assignment by name (``"ps1"``) or by folder path.
+
+    Raises
+    ------
+    SpecError
+        Unknown assignment, malformed TOML, or a function with no battery.
+    """
+    folder = Path(name_or_path)
+    if not (folder / "assignment.toml").is_file():
+        folder = ASSIGNMENTS_DIR / str(name_or_path)
+    path = folder / "assignment.toml"
+    if not path.is_file():
+        known = ", ".join(available()) or "none"
+        raise SpecError(f"unknown assignment {str(name_or_path)!r}; known assignments: {known}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    points = data.get("points")
+    if not isinstance(points, dict) or not points:
+        raise SpecError(f"{path}: needs a [points] table mapping each function to its points")
+    from .cases import BATTERIES
+    from . import problems  # noqa: F401  (registers the batteries)
+    for fn, pts in points.items():
+        if fn not in BATTERIES:
+            raise SpecError(f"{path}: {fn!r} is not a gradable function; "
+                            f"choose from {', '.join(sorted(BATTERIES))}")
+        if isinstance(pts, bool) or not isinstance(pts, (int, float)) or pts < 0:
+            raise SpecError(f"{path}: points for {fn!r} must be a number >= 0, got {pts!r}")
+    return Assignment(folder.name, str(data.get("title", folder.name)),
+                      {k: float(v) for k, v in points.items()}, folder)

@@ -1,0 +1,244 @@
+"""The safe codec: the only way values cross the trust boundary.
+
+A message is a frame: an 8-byte big-endian length, then the payload.  The payload
+is a 4-byte JSON length, the JSON text, then each array as ``.npy`` bytes (8-byte
+length first).  Decoding never unpickles: arrays load with ``allow_pickle=False``
+and only boolean, integer and floating dtypes are accepted.
+
+JSON objects are always single-key markers, so no student value can pose as one:
+
+==================  ==========================================================
+``{"nd": i}``       the i-th array blob (a plain ``numpy.ndarray``)
+``{"np": i}``       a numpy scalar, stored as the i-th 0-d blob
+``{"tuple": [...]}`` a tuple
+``{"dict": [[k, v], ...]}`` a dict with str keys
+``{"rng": state}``  a ``numpy.random.Generator`` (PCG64 state)
+``{"callback": i}`` a function of the grader's, callable from the worker
+``{"handle": i}``   an opaque object of the grader's (e.g. a fitted model)
+``{"unsafe": t}``   a value of type ``t`` that has no safe encoding
+``{"float": s}``    a non-finite float: "nan", "inf" or "-inf"
+==================  ==========================================================
+
+This file runs on both sides, so it imports nothing but the standard library
+and numpy.
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import numpy as np
+
+MAX_FRAME = 256 * 2**20       # bytes; a larger frame is a protocol error
+MAX_DEPTH = 64                # nesting of lists/dicts/tuples
+_SAFE_KINDS = "biuf"          # bool, int, uint, float
+
+
+class CodecError(ValueError):
+    """A payload that is malformed, too large or of a forbidden type."""
+
+
+class Unsafe:
+    """Stands for a value that could not be encoded safely (a wrong answer)."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<unsafe {self.type_name} object>"
+
+
+class Callback:
+    """Stands, on the worker side, for a function that lives in the grader."""
+
+    def __init__(self, index: int, caller=None):
+        self.index = index
+        self._caller = caller
+
+    def __call__(self, *args, **kwargs):
+        if self._caller is None:
+            raise RuntimeError("this callback is not connected to the grader")
+        return self._caller(self.index, args, kwargs)
+
+
+class Handle:
+    """Stands, on the worker side, for an opaque object that lives in the grader."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __repr__(self):
+        return f"<grader object #{self.index}>"
+
+
+# ---------------------------------------------------------------- encoding
+
+def encode(value, *, to_callback=None, to_handle=None) -> bytes:
+    """Encode ``value`` into a payload.
+
+    ``to_callback(fn) -> int`` and ``to_handle(obj) -> int`` let the grader
+    send functions and opaque objects; without them such values become
+    ``Unsafe`` markers.
+    """
+    blobs: list[bytes] = []
+
+    def blob(arr: np.ndarray) -> int:
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, arr, allow_pickle=False)
+        blobs.append(buf.getvalue())
+        return len(blobs) - 1
+
+    def enc(v, depth):
+        if depth > MAX_DEPTH:
+            return {"unsafe": "too deeply nested value"}
+        t = type(v)
+        if v is None or t is bool or t is str:
+            return v
+        if t is int:
+            return v if -2**63 <= v < 2**64 else {"unsafe": "int out of range"}
+        if t is float:
+            return v if v == v and abs(v) != float("inf") else {"float": repr(v)}
+        if t is np.ndarray:
+            return {"nd": blob(v)} if v.dtype.kind in _SAFE_KINDS else {"unsafe": f"array of {v.dtype}"}
+        if isinstance(v, np.generic) and t.__module__ == "numpy":
+            arr = np.asarray(v)
+            return {"np": blob(arr)} if arr.dtype.kind in _SAFE_KINDS else {"unsafe": t.__name__}
+        if t is list:
+            return [enc(x, depth + 1) for x in v]
+        if t is tuple:
+            return {"tuple": [enc(x, depth + 1) for x in v]}
+        if t is dict:
+            if not all(type(k) is str for k in v):
+                return {"unsafe": "dict with non-str keys"}
+            return {"dict": [[k, enc(x, depth + 1)] for k, x in v.items()]}
+        if t is np.random.Generator and type(v.bit_generator) is np.random.PCG64:
+            return {"rng": v.bit_generator.state}
+        if t is Handle:
+            return {"handle": v.index}
+        if to_handle is not None and not callable(v):
+            return {"handle": to_handle(v)}
+        if to_callback is not None and callable(v):
+            return {"callback": to_callback(v)}
+        return {"unsafe": t.__name__}
+
+    head = json.dumps(enc(value, 0), allow_nan=False).encode()
+    parts = [struct.pack(">I", len(head)), head]
+    for b in blobs:
+        parts += [struct.pack(">Q", len(b)), b]
+    return b"".join(parts)
+
+
+# ---------------------------------------------------------------- decoding
+
+def decode(payload: bytes, *, callback_caller=None, handles=None):
+    """Decode a payload made by :func:`encode`, strictly.
+
+    Raises
+    ------
+    CodecError
+        On any malformed or forbidden content.
+    """
+    try:
+        return _decode(payload, callback_caller, handles)
+    except CodecError:
+        raise
+    except Exception as exc:  # json, struct, numpy format errors, recursion...
+        raise CodecError(f"malformed payload: {type(exc).__name__}: {exc}") from None
+
+
+def _decode(payload, callback_caller, handles):
+    view = memoryview(payload)
+    (n,) = struct.unpack(">I", view[:4])
+    head = json.loads(bytes(view[4:4 + n]).decode())
+    pos, arrays = 4 + n, []
+    while pos < len(view):
+        (k,) = struct.unpack(">Q", view[pos:pos + 8])
+        raw = io.BytesIO(view[pos + 8:pos + 8 + k])
+        arr = np.lib.format.read_array(raw, allow_pickle=False)
+        if type(arr) is not np.ndarray or arr.dtype.kind not in _SAFE_KINDS:
+            raise CodecError(f"forbidden array dtype {arr.dtype}")
+        arrays.append(arr)
+        pos += 8 + k
+
+    def dec(v, depth):
+        if depth > MAX_DEPTH:
+            raise CodecError("value nested too deeply")
+        if v is None or type(v) in (bool, int, float, str):
+            return v
+        if type(v) is list:
+            return [dec(x, depth + 1) for x in v]
+        if type(v) is not dict or len(v) != 1:
+            raise CodecError("unexpected JSON object")
+        (tag, body), = v.items()
+        if tag == "nd":
+            return arrays[_index(body, len(arrays))]
+        if tag == "np":
+            arr = arrays[_index(body, len(arrays))]
+            if arr.ndim != 0:
+                raise CodecError("scalar blob is not 0-d")
+            return arr[()]
+        if tag == "tuple" and type(body) is list:
+            return tuple(dec(x, depth + 1) for x in body)
+        if tag == "dict" and type(body) is list:
+            out = {}
+            for item in body:
+                if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
+                    raise CodecError("malformed dict entry")
+                out[item[0]] = dec(item[1], depth + 1)
+            return out
+        if tag == "float" and body in ("nan", "inf", "-inf"):
+            return float(body)
+        if tag == "unsafe":
+            return Unsafe(str(body)[:80])
+        if tag == "rng":
+            gen = np.random.Generator(np.random.PCG64())
+            gen.bit_generator.state = body
+            return gen
+        if tag == "callback":
+            return Callback(_index(body, 2**31), callback_caller)
+        if tag == "handle":
+            if handles is None:
+                return Handle(_index(body, 2**31))
+            return handles[_index(body, len(handles))]
+        raise CodecError(f"unknown tag {tag!r}")
+
+    return dec(head, 0)
+
+
+def _index(body, limit):
+    if type(body) is not int or not 0 <= body < limit:
+        raise CodecError("bad index")
+    return body
+
+
+# ---------------------------------------------------------------- framing
+
+def write_frame(fd: int, payload: bytes) -> None:
+    """Write one length-prefixed frame to file descriptor ``fd``."""
+    import os
+    data = struct.pack(">Q", len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    """Read exactly ``n`` bytes from ``fd``; ``EOFError`` if it closes first."""
+    import os
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> bytes:
+    """Read one frame from ``fd`` (blocking); ``CodecError`` if too large."""
+    (n,) = struct.unpack(">Q", read_exact(fd, 8))
+    if n > MAX_FRAME:
+        raise CodecError(f"frame of {n} bytes exceeds the {MAX_FRAME}-byte limit")
+    return read_exact(fd, n)

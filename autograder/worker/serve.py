@@ -1,0 +1,208 @@
+"""The sandbox worker: loads one submission, then serves calls.
+
+Runs as ``python -I serve.py SUBMISSION IN_FD OUT_FD`` inside the sandbox, as an
+untrusted process.  Nothing here is secret: the worker never sees reference code,
+expected values or the comparison.  It imports only the standard library, numpy
+and the codec beside it.
+
+Protocol (frames of :mod:`codec`), grader -> worker:
+
+* ``{"call": name, "args": [...], "kwargs": {...}, "echo": bool}``; with echo,
+  the reply also carries the arguments as the call left them
+* ``{"return": value}`` / ``{"raise": message}``: the answer to a callback
+
+worker -> grader:
+
+* ``{"ready": [names of callables], "errors": [load errors]}`` once, after loading
+* ``{"result": value[, "after": [args, kwargs]][, "warnings": [...]]}`` or ``{"error": [type, message]}`` per call
+* ``{"callback": i, "args": [...], "kwargs": {...}}`` while a call runs
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sys
+import traceback
+import types
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import codec  # noqa: E402  (stdlib + numpy only)
+
+_MAGIC = re.compile(r"^\s*[%!]")
+_SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
+
+
+# ---------------------------------------------------------------- loading
+
+def notebook_cells(path: str) -> list[tuple[str, str]]:
+    """Return ``(label, source)`` for each runnable code cell of a notebook.
+
+    Test cells (nbgrader ``grade`` cells that are not also solution cells) are
+    skipped; IPython magics and shell lines are stripped.
+    """
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        lines = src.splitlines()
+        if lines and lines[0].lstrip().startswith("%%"):
+            if not lines[0].lstrip().startswith(("%%time", "%%capture")):
+                continue  # %%bash, %%writefile...: not Python
+            lines = lines[1:]
+        keep = [ln for ln in lines if not (_MAGIC.match(ln) or _SHELL_ASSIGN.match(ln))]
+        cells.append((f"cell {i}", "\n".join(keep)))
+    return cells
+
+
+def load(path: str) -> tuple[dict, list[str]]:
+    """Execute a submission; return its namespace and the load errors.
+
+    A ``.py`` file stops at its first error, as an import would.  A notebook
+    runs every cell, like "Run All" with errors allowed.
+    """
+    ns = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
+    sys.modules["submission"] = types.ModuleType("submission")
+    _stub_plotting()
+    if path.endswith(".ipynb"):
+        units, keep_going = notebook_cells(path), True
+    else:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            units, keep_going = [(os.path.basename(path), fh.read())], False
+    errors = []
+    ns["__labels__"] = {label for label, _ in units}
+    for label, src in units:
+        try:
+            exec(compile(src, label, "exec"), ns)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too
+            errors.append(_describe(exc, label))
+            if not keep_going:
+                break
+    return ns, errors
+
+
+class _Absorb:
+    """A do-nothing stand-in for plotting objects: every use returns itself."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+
+def _subplots(nrows=1, ncols=1, *args, **kwargs):
+    import numpy as np
+    if nrows == 1 and ncols == 1:
+        return _Absorb(), _Absorb()
+    axes = np.empty((nrows, ncols), dtype=object)
+    for idx in np.ndindex(axes.shape):
+        axes[idx] = _Absorb()
+    return _Absorb(), axes.squeeze()
+
+
+def _stub_plotting():
+    """Make matplotlib a no-op: plots cost time and show nothing in the sandbox."""
+    for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.cm", "matplotlib.colors",
+                 "matplotlib.animation", "matplotlib.ticker", "IPython", "IPython.display"):
+        mod = types.ModuleType(name)
+        mod.__getattr__ = lambda attr: _Absorb()
+        sys.modules[name] = mod
+    sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
+    sys.modules["matplotlib.pyplot"].subplots = _subplots
+
+
+def _describe(exc: BaseException, where: str) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    line = next((f" (line {fr.lineno})" for fr in reversed(tb) if fr.filename == where), "")
+    return f"{where}{line}: {type(exc).__name__}: {exc}"[:500]
+
+
+# ---------------------------------------------------------------- serving
+
+class Server:
+    """Serve calls on ``fd_in``/``fd_out`` against a loaded namespace."""
+
+    def __init__(self, ns: dict, fd_in: int, fd_out: int):
+        self.ns, self.fd_in, self.fd_out = ns, fd_in, fd_out
+        self.pid = os.getpid()
+
+    def send(self, message) -> None:
+        if os.getpid() != self.pid:
+            os._exit(0)  # a forked child of student code must not answer
+        try:
+            payload = codec.encode(message)
+        except Exception as exc:  # e.g. a result whose encoding overflowed
+            payload = codec.encode({"error": ["EncodeError", str(exc)[:300]]})
+        codec.write_frame(self.fd_out, payload)
+
+    def receive(self):
+        return codec.decode(codec.read_frame(self.fd_in), callback_caller=self.callback)
+
+    def callback(self, index, args, kwargs):
+        self.send({"callback": index, "args": list(args), "kwargs": dict(kwargs)})
+        reply = self.receive()
+        if "raise" in reply:
+            raise RuntimeError(reply["raise"])
+        return reply["return"]
+
+    def serve_forever(self) -> None:
+        while True:
+            try:
+                request = self.receive()
+            except EOFError:
+                return
+            self.send(self.handle(request))
+
+    def handle(self, request) -> dict:
+        name = request.get("call")
+        fn = self.ns.get(name)
+        if not callable(fn):
+            return {"error": ["NameError", f"the submission defines no function {name!r}"]}
+        args, kwargs = request.get("args", []), request.get("kwargs", {})
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                reply = {"result": fn(*args, **kwargs)}
+            if caught:  # e.g. "overflow encountered in exp": a check may forbid it
+                reply["warnings"] = [str(w.message)[:200] for w in caught[:5]]
+            if request.get("echo"):  # the arguments as the call left them: a purity check
+                reply["after"] = [args, kwargs]
+            return reply
+        except BaseException as exc:  # the student's exception, whatever it is
+            labels = self.ns.get("__labels__", ())
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = next((f" ({fr.filename}, line {fr.lineno})" for fr in reversed(tb)
+                          if fr.filename in labels), "")
+            return {"error": [type(exc).__name__, f"{exc}"[:500] + where]}
+
+
+def main(argv: list[str]) -> None:
+    path, fd_in, fd_out = argv[1], int(argv[2]), int(argv[3])
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not us
+    ns, errors = load(path)
+    names = sorted(k for k, v in ns.items() if callable(v) and not k.startswith("_"))
+    server = Server(ns, fd_in, fd_out)
+    server.send({"ready": names[:1000], "errors": errors})
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
