@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from typing import Callable
+
+import numpy as np
 
 from .checks import CheckFailure, assert_close, assert_same_sets, assert_unchanged, matches
 
@@ -111,6 +114,21 @@ def mistake(problem: str, message: str):
     return register
 
 
+#: problem name -> correct implementations written differently from the reference
+CORRECT: dict[str, list[Callable]] = {}
+
+
+def correct(problem: str):
+    """Register the decorated function as a correct variant of ``problem``.
+
+    The audit checks that every correct variant earns full points.
+    """
+    def register(fn):
+        CORRECT.setdefault(problem, []).append(fn)
+        return fn
+    return register
+
+
 def cases_for(problem: str) -> list[Case]:
     """All cases of ``problem``, public first."""
     from . import problems  # noqa: F401  (registers the batteries)
@@ -124,7 +142,9 @@ def diagnose(case: Case, got) -> str | None:
     for message, wrong in MISTAKES.get(case.problem, []):
         args, kwargs = case.inputs()
         try:
-            out = wrong(*args, **kwargs)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = wrong(*args, **kwargs)
         except Exception:
             continue
         if matches(got, out, rtol=max(case.rtol, 1e-6), atol=max(case.atol, 1e-9)):

@@ -1,7 +1,7 @@
 """Typical wrong activations, as students write them."""
 import numpy as np
 
-from ..cases import mistake
+from ..cases import correct, mistake
 
 
 @mistake("sigmoid", "the sign of z is flipped: sigma(z) = 1/(1+e^{-z}), not 1/(1+e^{z})")
@@ -105,3 +105,21 @@ def tanh_grad(z):  # noqa: F811
 @mistake("tanh_grad", "the sign is flipped: tanh'(z) = 1 - tanh^2, which is positive")
 def tanh_grad(z):  # noqa: F811
     return np.tanh(z) ** 2 - 1
+
+
+# ---------------------------------------------------------------- correct variants
+
+@correct("sigmoid")
+def sigmoid(z):  # noqa: F811
+    """sigmoid through tanh: sigma(z) = (1 + tanh(z/2)) / 2"""
+    z = np.asarray(z)
+    z = z if z.dtype.kind == "f" else z.astype(np.float64)
+    return (1 + np.tanh(z / 2)) / 2
+
+
+@correct("sigmoid")
+def sigmoid(z):  # noqa: F811
+    """sigmoid through logaddexp: exp(-log(1 + e^-z))"""
+    z = np.asarray(z)
+    z = z if z.dtype.kind == "f" else z.astype(np.float64)
+    return np.exp(-np.logaddexp(z.dtype.type(0), -z))

@@ -1,0 +1,1 @@
+"""Typical wrong (and correct, differently written) variants for the loss topic."""

@@ -1,0 +1,1 @@
+"""Batteries for the dropout topic."""

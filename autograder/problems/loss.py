@@ -1,0 +1,1 @@
+"""Batteries for the loss topic."""
