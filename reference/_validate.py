@@ -128,3 +128,33 @@ def check_params(X: np.ndarray, w, b):
     if np.ndim(b) != 0:
         raise ValueError(f"b must be a scalar, got an array of shape {np.shape(b)}")
     return w, b
+
+
+def check_real_in(value, name: str, low: float, high: float,
+                  low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a float, raising ``ValueError`` unless it lies in the interval.
+
+    The interval is ``[low, high]``; ``low_open``/``high_open`` exclude an end,
+    e.g. ``check_real_in(beta, "beta", 0, 1, high_open=True)`` demands ``[0, 1)``.
+    """
+    interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+          and np.isfinite(value)
+          and (value > low if low_open else value >= low)
+          and (value < high if high_open else value <= high))
+    if not ok:
+        raise ValueError(f"{name} must be a number in {interval}, got {name}={value!r}")
+    return float(value)
+
+
+def check_unit_values(x: np.ndarray, name: str, hint: str = "") -> None:
+    """Raise ``ValueError`` unless every entry of ``x`` lies in ``[0, 1]`` (NaN fails)."""
+    if x.size and not np.all((x >= 0) & (x <= 1)):
+        raise ValueError(
+            f"{name} must hold values in [0, 1], got values in "
+            f"[{float(np.min(x))}, {float(np.max(x))}]" + (f"; {hint}" if hint else "")
+        )
+
+
+#: Alias of :func:`check_real_in` (the two were added concurrently); prefer ``check_real_in``.
+check_interval = check_real_in
