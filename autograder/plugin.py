@@ -45,10 +45,8 @@ class StudentProxy:
 
     @property
     def load_error(self) -> str | None:
-        """Why a ``.py`` submission could not be imported, if it could not."""
-        if self.worker.submission.suffix == ".py" and self.worker.load_errors:
-            return self.worker.load_errors[0]
-        return None
+        """Why the submission could not be loaded at all, if it could not."""
+        return self.worker.load_errors[0] if self.worker.load_fatal else None
 
     def call_echo(self, name: str, args: tuple, kwargs: dict):
         """Call ``name`` in the worker; see :meth:`sandbox.Worker.call_echo`."""
@@ -57,7 +55,7 @@ class StudentProxy:
         if self.load_failure is not None:
             raise CheckFailure(f"your submission could not be loaded: {self.load_failure}")
         if self.load_error:
-            raise CheckFailure(f"your file could not be imported: {self.load_error}")
+            raise CheckFailure(f"your file could not be loaded: {self.load_error}")
         if name in self.timed_out:
             raise CheckFailure(f"{name}() timed out in an earlier test, so it was not run again")
         if name not in self.worker.defined and self.worker.proc is not None:
@@ -160,7 +158,7 @@ class Scoreboard:
         if proxy is not None and proxy.load_failure is not None:
             status, message = proxy.load_failure.status, str(proxy.load_failure)
         elif proxy is not None and proxy.load_error:
-            status, message = "load-error", f"could not import the file: {proxy.load_error}"
+            status, message = "load-error", f"could not load the file: {proxy.load_error}"
         elif proxy is not None and proxy.worker.load_errors:
             message = "errors while running the notebook: " + "; ".join(proxy.worker.load_errors[:5])
         if status != "graded":  # nothing was earned: no check could run

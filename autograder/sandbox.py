@@ -79,7 +79,7 @@ class Limits:
     """
 
     call_timeout: float = 10.0
-    load_timeout: float = 60.0
+    load_timeout: float = 30.0
     memory_mb: int = 2048
     nproc: int = 64
     fsize_mb: int = 16
@@ -199,6 +199,9 @@ class Worker:
         Names of callables the submission defines.
     load_errors : list of str
         Exceptions raised while loading (a notebook keeps going past them).
+    load_fatal : bool
+        True when loading failed outright (a ``.py`` that does not import, or
+        an unreadable notebook): there is nothing to grade.
     last_warnings : list of str
         Warnings the last successful call emitted.
     """
@@ -209,6 +212,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.defined: list[str] = []
         self.load_errors: list[str] = []
+        self.load_fatal = False  # the submission could not be loaded at all
         self.last_warnings: list[str] = []  # warnings the last call emitted
         self._lease = _UidLease() if self.mode == "bwrap" else None
         self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
@@ -254,6 +258,7 @@ class Worker:
             self._fail("crashed", "the worker sent a malformed greeting")
         self.defined = [str(n) for n in hello["ready"]]
         self.load_errors = [str(e) for e in hello.get("errors", [])]
+        self.load_fatal = bool(hello.get("fatal")) and bool(self.load_errors)
 
     def _set_limits(self) -> None:
         mb = 2**20

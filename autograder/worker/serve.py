@@ -13,7 +13,8 @@ Protocol (frames of :mod:`codec`), grader -> worker:
 
 worker -> grader:
 
-* ``{"ready": [names of callables], "errors": [load errors]}`` once, after loading
+* ``{"ready": [names of callables], "errors": [load errors], "fatal": bool}``
+  once, after loading
 * ``{"result": value[, "after": [args, kwargs]][, "warnings": [...]]}`` or ``{"error": [type, message]}`` per call
 * ``{"callback": i, "args": [...], "kwargs": {...}}`` while a call runs
 """
@@ -64,17 +65,22 @@ def notebook_cells(path: str) -> list[tuple[str, str]]:
     return cells
 
 
-def load(path: str) -> tuple[dict, list[str]]:
-    """Execute a submission; return its namespace and the load errors.
+def load(path: str) -> tuple[dict, list[str], bool]:
+    """Execute a submission; return its namespace, the load errors, and whether
+    loading failed outright.
 
-    A ``.py`` file stops at its first error, as an import would.  A notebook
-    runs every cell, like "Run All" with errors allowed.
+    A ``.py`` file stops at its first error, as an import would: that is fatal.
+    A notebook runs every cell, like "Run All" with errors allowed; only an
+    unreadable notebook is fatal.
     """
     ns = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
     sys.modules["submission"] = types.ModuleType("submission")
     _stub_plotting()
     if path.endswith(".ipynb"):
-        units, keep_going = notebook_cells(path), True
+        try:
+            units, keep_going = notebook_cells(path), True
+        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+            return ns, [f"not a valid Jupyter notebook ({type(exc).__name__}: {exc})"[:300]], True
     else:
         with open(path, encoding="utf-8", errors="replace") as fh:
             units, keep_going = [(os.path.basename(path), fh.read())], False
@@ -86,8 +92,8 @@ def load(path: str) -> tuple[dict, list[str]]:
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too
             errors.append(_describe(exc, label))
             if not keep_going:
-                break
-    return ns, errors
+                return ns, errors, True
+    return ns, errors, False
 
 
 class _Absorb:
@@ -197,10 +203,10 @@ class Server:
 def main(argv: list[str]) -> None:
     path, fd_in, fd_out = argv[1], int(argv[2]), int(argv[3])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not us
-    ns, errors = load(path)
+    ns, errors, fatal = load(path)
     names = sorted(k for k, v in ns.items() if callable(v) and not k.startswith("_"))
     server = Server(ns, fd_in, fd_out)
-    server.send({"ready": names[:1000], "errors": errors})
+    server.send({"ready": names[:1000], "errors": errors, "fatal": fatal})
     server.serve_forever()
 
 

@@ -1,0 +1,197 @@
+"""The ``autograder`` command.
+
+    autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--timeout S]
+    autograder check ASSIGNMENT FILE
+    autograder audit ASSIGNMENT
+
+Bad input (a missing path, an unknown assignment, a malformed notebook, a bad
+option) gets a one-line error and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import report, sandbox, spec
+from .submissions import SubmissionsError, discover
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="autograder", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    g = sub.add_parser("grade", help="grade a whole class (TA)")
+    g.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
+    g.add_argument("submissions", help="folder of .py/.ipynb files, or nbgrader's submitted/ layout")
+    g.add_argument("--out", required=True, help="folder for the gradebook and reports")
+    g.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
+                   help="submissions graded in parallel (default: number of CPUs)")
+    g.add_argument("--timeout", type=_positive(float), default=sandbox.Limits.call_timeout,
+                   help="seconds allowed per function call (default: %(default)s)")
+    g.add_argument("--load-timeout", type=_positive(float), default=sandbox.Limits.load_timeout,
+                   help="seconds allowed to load one submission (default: %(default)s)")
+
+    c = sub.add_parser("check", help="check your own work on the public tests (student)")
+    c.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
+    c.add_argument("file", help="your .py or .ipynb file")
+    c.add_argument("--timeout", type=_positive(float), default=sandbox.Limits.call_timeout,
+                   help="seconds allowed per function call (default: %(default)s)")
+
+    a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
+    a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
+    a.add_argument("--json", help="also write the audit as JSON to this file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit}[args.command](args)
+    except (UsageError, spec.SpecError, SubmissionsError) as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("autograder: interrupted", file=sys.stderr)
+        return 130
+
+
+# ---------------------------------------------------------------- grade
+
+class Progress:
+    """A one-line progress bar on stderr (a line per 10% when not a terminal)."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.stream, self.start = total, stream, time.monotonic()
+        self.tty = stream.isatty()
+        self.last_decile = -1
+
+    def __call__(self, done: int, total: int, result) -> None:
+        rate = done / max(time.monotonic() - self.start, 1e-9)
+        text = (f"[{'#' * (30 * done // total):<30}] {done}/{total} "
+                f"({rate:.1f}/s) {result.student[:20]}: {result.status} {result.points:g}")
+        if self.tty:
+            self.stream.write("\r" + text.ljust(100) + ("\n" if done == total else ""))
+        elif 10 * done // total != self.last_decile or done == total:
+            self.last_decile = 10 * done // total
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def cmd_grade(args) -> int:
+    from .grade import grade_all
+    assignment = spec.load(args.assignment)
+    found = discover(args.submissions, assignment.name)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
+    limits = sandbox.Limits(call_timeout=args.timeout, load_timeout=args.load_timeout)
+    print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
+          f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}", file=sys.stderr)
+    gradable = [(s.student, s.path) for s in found if not s.problem]
+    graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
+                            progress=Progress(len(gradable)) if gradable else None))
+    results = [next(graded) if not s.problem else _unreadable(s, assignment) for s in found]
+    report.write_all(results, assignment, out)
+    print(report.gradebook_table(results, assignment))
+    print(f"\nwrote {out}/gradebook.csv, results/, feedback/ and summary.md", file=sys.stderr)
+    return 0
+
+
+def _unreadable(s, assignment):
+    from .results import ProblemResult, SubmissionResult
+    return SubmissionResult(s.student, str(s.path), "load-error",
+                            [ProblemResult(k, v) for k, v in assignment.points.items()],
+                            message=s.problem)
+
+
+# ---------------------------------------------------------------- check
+
+def cmd_check(args) -> int:
+    from .grade import grade_submission
+    assignment = spec.load(args.assignment)
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    if path.suffix not in (".py", ".ipynb"):
+        raise UsageError(f"{path.name} is not a .py or .ipynb file")
+    if path.suffix == ".ipynb":
+        _check_notebook(path)
+    result = grade_submission(path, assignment, public_only=True,
+                              limits=sandbox.Limits(call_timeout=args.timeout))
+    print(format_check(result))
+    ok = result.status == "graded" and all(c.passed for p in result.problems for c in p.checks)
+    return 0 if ok else 1
+
+
+def _check_notebook(path: Path) -> None:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise ValueError("no cells")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not a valid Jupyter notebook ({exc})") from None
+
+
+def format_check(result) -> str:
+    """Readable per-function feedback for a student's public check."""
+    lines = []
+    if result.status != "graded":
+        lines += [f"Your file could not be graded ({result.status}): {result.message}", ""]
+    elif result.message:
+        lines += [f"Note: {result.message}", ""]
+    for p in result.problems:
+        failed = [c for c in p.checks if not c.passed]
+        mark = "PASS" if not failed else "FAIL"
+        lines.append(f"{mark}  {p.name}  ({len(p.checks) - len(failed)}/{len(p.checks)} public tests)")
+        for c in failed:
+            lines.append(f"      - {c.name}: {c.message}")
+            if c.diagnosis:
+                lines.append(f"        likely mistake: {c.diagnosis}")
+    passed = sum(1 for p in result.problems if all(c.passed for c in p.checks))
+    lines += ["", f"{passed} of {len(result.problems)} functions pass their public tests. "
+              "Hidden tests run when your TA grades."]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- audit
+
+def cmd_audit(args) -> int:
+    from .audit import audit, format_table
+    assignment = spec.load(args.assignment)
+    rows = audit(assignment)
+    print(format_table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.to_dict() for r in rows], indent=2))
+    ok = all(r.caught == r.wrong and r.passed == r.right for r in rows)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Reports for TAs and students, written into the ``--out`` folder.
+
+* ``gradebook.csv``: one row per submission: student, points per function,
+  total, max, status, message.
+* ``results/<student>.json``: Gradescope's results schema; hidden cases have
+  visibility ``after_published``.
+* ``feedback/<student>.md`` and ``.html``: what failed, why, and the likely
+  mistake.  Never hidden inputs, hidden expected values or reference code.
+* ``summary.md`` and ``summary.png``: class statistics.
+* ``results.jsonl``: the full grader-side record, TA eyes only.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+import statistics
+from pathlib import Path
+
+from .results import SubmissionResult
+from .spec import Assignment
+
+
+def _safe_name(student: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", student) or "student"
+
+
+def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path) -> None:
+    """Write every report for ``results`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_gradebook(results, assignment, out / "gradebook.csv")
+    for sub in ("results", "feedback"):
+        (out / sub).mkdir(exist_ok=True)
+    for r in results:
+        name = _safe_name(r.student)
+        (out / "results" / f"{name}.json").write_text(
+            json.dumps(gradescope(r), indent=2), encoding="utf-8")
+        md = feedback_markdown(r, assignment)
+        (out / "feedback" / f"{name}.md").write_text(md, encoding="utf-8")
+        (out / "feedback" / f"{name}.html").write_text(markdown_to_html(md, r.student),
+                                                       encoding="utf-8")
+    with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(json.dumps(r.to_dict()) + "\n")
+    (out / "summary.md").write_text(summary_markdown(results, assignment), encoding="utf-8")
+    summary_plot(results, assignment, out / "summary.png")
+
+
+# ---------------------------------------------------------------- gradebook
+
+def write_gradebook(results: list[SubmissionResult], assignment: Assignment, path: Path) -> None:
+    """One row per submission, columns in the assignment's order."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", *assignment.points, "total", "max", "status", "message"])
+        for r in results:
+            pts = {p.name: p.points for p in r.problems}
+            w.writerow([r.student, *(f"{pts.get(k, 0.0):g}" for k in assignment.points),
+                        f"{r.points:g}", f"{assignment.max_points:g}", r.status,
+                        r.message.replace("\n", " ")[:300]])
+
+
+def gradebook_table(results: list[SubmissionResult], assignment: Assignment) -> str:
+    """The gradebook as a plain-text table, for the terminal."""
+    width = max([len(r.student) for r in results] + [7])
+    lines = [f"{'student':<{width}}  {'points':>13}  status      message"]
+    for r in results:
+        lines.append(f"{r.student:<{width}}  {r.points:>6g}/{assignment.max_points:<6g}  "
+                     f"{r.status:<10}  {r.message[:60]}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- Gradescope
+
+def gradescope(r: SubmissionResult) -> dict:
+    """``results.json`` in Gradescope's autograder schema."""
+    tests = []
+    for p in r.problems:
+        total = sum(c.weight for c in p.checks) or 1.0
+        for c in p.checks:
+            tests.append({
+                "name": f"{p.name}: {c.name}",
+                "score": round(p.max_points * c.weight / total, 4) if c.passed else 0.0,
+                "max_score": round(p.max_points * c.weight / total, 4),
+                "status": "passed" if c.passed else "failed",
+                "output": c.student_message(),
+                "visibility": "after_published" if c.hidden else "visible",
+            })
+    return {"score": r.points, "execution_time": round(r.seconds, 3),
+            "output": f"status: {r.status}" + (f"\n{r.message}" if r.message else ""),
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+# ---------------------------------------------------------------- feedback
+
+def feedback_markdown(r: SubmissionResult, assignment: Assignment) -> str:
+    """Per-student feedback: points per function, and what each failure means."""
+    lines = [f"# {assignment.title}: feedback for {r.student}", "",
+             f"**{r.points:g} / {assignment.max_points:g} points** — status: {r.status}", ""]
+    if r.message:
+        lines += [f"> {r.message}", ""]
+    lines += ["| function | points |", "|---|---|"]
+    lines += [f"| `{p.name}` | {p.points:g} / {p.max_points:g} |" for p in r.problems]
+    lines.append("")
+    for p in r.problems:
+        failed = [c for c in p.checks if not c.passed]
+        if not failed:
+            continue
+        lines += [f"## `{p.name}`: {p.points:g} / {p.max_points:g}", ""]
+        for c in failed:
+            label = "hidden test" if c.hidden else "test"
+            text = c.student_message() if c.hidden else c.message
+            lines.append(f"- **{c.name}** ({label}): {text}")
+            if c.diagnosis and not c.hidden:
+                lines.append(f"  - *Likely mistake:* {c.diagnosis}")
+        lines.append("")
+    if all(c.passed for p in r.problems for c in p.checks) and r.status == "graded":
+        lines.append("Every test passed. Well done!")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_to_html(md: str, title: str) -> str:
+    """The small Markdown subset of :func:`feedback_markdown`, as escaped HTML."""
+    body, in_list, in_table = [], False, False
+    for raw in md.splitlines():
+        line = html.escape(raw)
+        line = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", line)
+        line = re.sub(r"\*(.+?)\*", r"<i>\1</i>", line)
+        line = re.sub(r"`(.+?)`", r"<code>\1</code>", line)
+        if in_list and not raw.lstrip().startswith("- "):
+            body.append("</ul>")
+            in_list = False
+        if in_table and not raw.startswith("|"):
+            body.append("</table>")
+            in_table = False
+        if raw.startswith("# "):
+            body.append(f"<h1>{line[2:]}</h1>")
+        elif raw.startswith("## "):
+            body.append(f"<h2>{line[3:]}</h2>")
+        elif raw.startswith("&gt; ") or raw.startswith("> "):
+            body.append(f"<blockquote>{line[5:]}</blockquote>")
+        elif raw.startswith("|"):
+            if raw.startswith("|---"):
+                continue
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        elif raw.lstrip().startswith("- "):
+            if not in_list:
+                body.append("<ul>")
+                in_list = True
+            body.append(f"<li>{line.lstrip()[2:]}</li>")
+        elif raw.strip():
+            body.append(f"<p>{line}</p>")
+    body += ["</ul>"] if in_list else []
+    body += ["</table>"] if in_table else []
+    return ("<!doctype html><html><head><meta charset='utf-8'>"
+            f"<title>Feedback: {html.escape(title)}</title><style>"
+            "body{font-family:sans-serif;max-width:50em;margin:2em auto}"
+            "td{padding:.2em .8em;border-bottom:1px solid #ddd}code{background:#f3f3f3}"
+            "</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+# ---------------------------------------------------------------- class summary
+
+def summary_markdown(results: list[SubmissionResult], assignment: Assignment) -> str:
+    """Class statistics: totals, each function's mean, status counts."""
+    totals = [r.points for r in results]
+    lines = [f"# {assignment.title}: class summary", "",
+             f"{len(results)} submissions; max {assignment.max_points:g} points.", ""]
+    if totals:
+        lines += [f"- mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g}, "
+                  f"min {min(totals):g}, max {max(totals):g}", ""]
+    counts = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    lines += ["| status | count |", "|---|---|"] + [f"| {k} | {v} |" for k, v in counts.items()]
+    lines += ["", "| function | mean points | full marks |", "|---|---|---|"]
+    for name, pts in assignment.points.items():
+        got = [p.points for r in results for p in r.problems if p.name == name]
+        full = sum(1 for g in got if g == pts)
+        mean = statistics.mean(got) if got else 0.0
+        lines.append(f"| `{name}` | {mean:.2f} / {pts:g} | {full} / {len(results)} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_plot(results: list[SubmissionResult], assignment: Assignment, path: Path) -> None:
+    """A histogram of totals and each function's mean share of its points."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(assignment.points)
+    share = []
+    for name, pts in assignment.points.items():
+        got = [p.points for r in results for p in r.problems if p.name == name]
+        share.append(100 * statistics.mean(got) / pts if got and pts else 0.0)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    ax1.hist([r.points for r in results], bins=min(20, max(5, len(results))),
+             range=(0, assignment.max_points), color="#4C72B0", edgecolor="white")
+    ax1.set(title=f"{assignment.title}: total points", xlabel="points", ylabel="students")
+    ax2.barh(names[::-1], share[::-1], color="#55A868")
+    ax2.set(title="class mean, % of each function's points", xlim=(0, 100))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
