@@ -61,3 +61,16 @@ def function_source(fn, name: str | None = None) -> str:
 def submission_with(problem: str, fn) -> str:
     """A full correct submission in which ``problem`` is replaced by ``fn``."""
     return reference_source() + f"\n\n# ---- the variant under test\n{function_source(fn, problem)}\n"
+
+
+def stub_source(functions: list[str], title: str = "") -> str:
+    """A student stub module: each function's signature and docstring, then
+    ``raise NotImplementedError``.  No solution code."""
+    parts = [f'"""{title or "Exercises"}: implement every function below."""',
+             "import numpy as np"]
+    for name in functions:
+        fn = getattr(reference, name)
+        sig = inspect.signature(fn)
+        doc = textwrap.indent(f'"""{inspect.getdoc(fn)}\n"""', "    ")
+        parts.append(f"def {name}{sig}:\n{doc}\n    raise NotImplementedError(\"{name}\")")
+    return "\n\n\n".join(parts) + "\n"

@@ -30,8 +30,8 @@ INI = _HERE / "pytest.ini"
 
 def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
                      limits: sandbox.Limits = sandbox.Limits(),
-                     public_only: bool = False, problems: Iterable[str] | None = None
-                     ) -> SubmissionResult:
+                     public_only: bool = False, problems: Iterable[str] | None = None,
+                     isolated: bool = True) -> SubmissionResult:
     """Grade one ``.py``/``.ipynb`` file against ``assignment``.
 
     Parameters
@@ -47,6 +47,9 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
         Run only the public cases (the student side).
     problems : iterable of str, optional
         Grade only these functions (e.g. for an audit of one function).
+    isolated : bool, default=True
+        False runs the submission in this process with no sandbox: only for
+        measuring what isolation costs (``bench/``), never for real grading.
 
     Returns
     -------
@@ -62,7 +65,7 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
                                      {k: v for k, v in assignment.points.items() if k in wanted},
                                      assignment.folder)
     start = time.monotonic()
-    board = Scoreboard(assignment, str(path), student, public_only, limits)
+    board = Scoreboard(assignment, str(path), student, public_only, limits, isolated)
     sink = io.StringIO()
     try:
         with redirect_stdout(sink), redirect_stderr(sink):
@@ -79,10 +82,10 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
 
 
 def _grade_job(args) -> SubmissionResult:
-    path, assignment, student, limits, public_only = args
+    path, assignment, student, limits, isolated = args
     try:
         return grade_submission(path, assignment, student=student, limits=limits,
-                                public_only=public_only)
+                                isolated=isolated)
     except BaseException as exc:  # noqa: BLE001
         return SubmissionResult(student, str(path), "crashed",
                                 message=f"grader error: {type(exc).__name__}: {exc}")
@@ -91,34 +94,47 @@ def _grade_job(args) -> SubmissionResult:
 def grade_all(submissions: list[tuple[str, Path]], assignment: spec.Assignment, *,
               jobs: int | None = None, limits: sandbox.Limits = sandbox.Limits(),
               executor: cf.Executor | None = None,
-              progress: Callable[[int, int, SubmissionResult], None] | None = None
-              ) -> list[SubmissionResult]:
+              progress: Callable[[int, int, SubmissionResult], None] | None = None,
+              isolated: bool = True) -> list[SubmissionResult]:
     """Grade ``(student, path)`` pairs in parallel; results come back in input order.
 
-    Every submission yields exactly one result: if a grading process itself
-    dies, that submission is reported as "crashed" and the others go on.
+    Every submission yields exactly one result.  If a grading process itself
+    dies (which breaks a process pool), the unfinished submissions are graded
+    again in a fresh pool; one that breaks it twice is reported as "crashed".
     """
     jobs = jobs or os.cpu_count() or 1
-    own = executor is None
-    if own:
-        executor = cf.ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _InlineExecutor()
     results: list[SubmissionResult | None] = [None] * len(submissions)
-    try:
-        futures = {executor.submit(_grade_job, (path, assignment, student, limits, False)): i
-                   for i, (student, path) in enumerate(submissions)}
-        for done, fut in enumerate(cf.as_completed(futures), 1):
-            i = futures[fut]
-            student, path = submissions[i]
-            try:
-                results[i] = fut.result()
-            except BaseException as exc:  # noqa: BLE001  e.g. BrokenProcessPool
-                results[i] = SubmissionResult(student, str(path), "crashed",
-                                              message=f"grading process failed: {exc}")
-            if progress:
-                progress(done, len(submissions), results[i])
-    finally:
-        if own:
-            executor.shutdown(cancel_futures=True)
+    pending, done, attempts = list(range(len(submissions))), 0, 0
+    while pending and attempts < 2:
+        attempts += 1
+        own = executor is None
+        pool = executor or (cf.ProcessPoolExecutor(max_workers=jobs) if jobs > 1
+                            else _InlineExecutor())
+        broken = []
+        try:
+            futures = {pool.submit(_grade_job, (submissions[i][1], assignment, submissions[i][0],
+                                                limits, isolated)): i for i in pending}
+            for fut in cf.as_completed(futures):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except BaseException:  # noqa: BLE001  e.g. BrokenProcessPool
+                    broken.append(i)
+                    continue
+                done += 1
+                if progress:
+                    progress(done, len(submissions), results[i])
+        finally:
+            if own:
+                pool.shutdown(cancel_futures=True)
+        pending = sorted(broken)
+    for i in pending:
+        student, path = submissions[i]
+        results[i] = SubmissionResult(student, str(path), "crashed",
+                                      message="the grading process died twice on this submission")
+        done += 1
+        if progress:
+            progress(done, len(submissions), results[i])
     return results  # type: ignore[return-value]
 
 

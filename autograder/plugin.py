@@ -90,9 +90,11 @@ class Scoreboard:
     """The plugin object: holds the options and collects every check's result."""
 
     def __init__(self, assignment: spec.Assignment, submission: str, student: str = "",
-                 public_only: bool = False, limits: sandbox.Limits = sandbox.Limits()):
+                 public_only: bool = False, limits: sandbox.Limits = sandbox.Limits(),
+                 isolated: bool = True):
         self.assignment, self.submission, self.student_name = assignment, submission, student
         self.public_only, self.limits = public_only, limits
+        self.worker_class = sandbox.Worker if isolated else sandbox.InProcessWorker
         self.problems = {name: ProblemResult(name, pts)
                          for name, pts in assignment.points.items()}
         self.proxy: StudentProxy | None = None
@@ -118,7 +120,7 @@ class Scoreboard:
 
     @pytest.fixture(scope="session")
     def student(self):
-        worker = sandbox.Worker(self.submission, self.limits)
+        worker = self.worker_class(self.submission, self.limits)
         self.proxy = StudentProxy(worker)
         self.proxy.start()
         try:

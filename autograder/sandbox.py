@@ -90,7 +90,14 @@ class Limits:
 
 @functools.lru_cache(maxsize=None)
 def isolation_mode() -> str:
-    """Return the strongest isolation that works here (see the module doc)."""
+    """Return the strongest isolation that works here (see the module doc).
+
+    ``AUTOGRADER_ISOLATION=rlimits`` forces the weakest mode, for debugging.
+    """
+    if os.environ.get("AUTOGRADER_ISOLATION") == "rlimits":
+        warnings.warn("AUTOGRADER_ISOLATION=rlimits: student code runs without bubblewrap",
+                      SandboxWarning, stacklevel=2)
+        return "rlimits"
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         warnings.warn("bubblewrap (bwrap) is not installed: student code runs in a plain "
@@ -431,3 +438,52 @@ def _exit_reason(code: int) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exited with status {code}"
+
+
+class InProcessWorker:
+    """No isolation at all: the submission runs inside the grader's process.
+
+    Same interface as :class:`Worker`, no timeouts, no limits.  It exists only
+    so that ``bench/`` can measure what the sandbox costs; never grade
+    untrusted code with it.
+    """
+
+    def __init__(self, submission, limits: Limits = Limits()):
+        self.submission, self.limits, self.mode = Path(submission), limits, "none"
+        self.proc = None
+        self.defined, self.load_errors, self.last_warnings = [], [], []
+        self.load_fatal = False
+
+    def start(self) -> None:
+        from .worker import serve
+        self.ns, self.load_errors, fatal = serve.load(str(self.submission), stub_plots=False)
+        self.load_fatal = fatal and bool(self.load_errors)
+        self.defined = [k for k, v in self.ns.items() if callable(v) and not k.startswith("_")]
+        self.proc = True
+
+    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
+        import copy
+        fn = self.ns.get(name)
+        if not callable(fn):
+            raise StudentError("NameError", f"the submission defines no function {name!r}")
+        args, kwargs = copy.deepcopy((list(args), dict(kwargs)))
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentError(type(exc).__name__, str(exc)) from None
+        self.last_warnings = [str(w.message) for w in caught[:5]]
+        return (result, args, kwargs) if echo else (result, None, None)
+
+    def call(self, name: str, *args, **kwargs):
+        return self.call_echo(name, args, kwargs, echo=False)[0]
+
+    def close_process(self) -> None:
+        self.proc = None
+
+    def close(self) -> None:
+        self.proc = None
+
+    def output(self, limit: int = 4000) -> str:
+        return ""
