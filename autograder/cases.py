@@ -56,6 +56,9 @@ class Case:
         ``check(student, case)`` for custom cases; raises :class:`CheckFailure`.
     expect : callable, optional
         Computes the expected value instead of the reference function.
+    wrong : list of (str, value), optional
+        Precomputed outputs of known mistakes on these inputs, for diagnosis
+        where the mistakes library is absent (the student kit).
     """
 
     problem: str
@@ -71,6 +74,7 @@ class Case:
     silent: bool = False
     check: Callable | None = None
     expect: Callable | None = None
+    wrong: list | None = None
 
     @property
     def id(self) -> str:
@@ -129,24 +133,53 @@ def correct(problem: str):
     return register
 
 
+def known_problems() -> set[str]:
+    """Every function that has a battery here (in the student kit: public cases)."""
+    if has_batteries():
+        return set(BATTERIES)
+    from . import kit
+    return set(kit.public_batteries())
+
+
+def has_batteries() -> bool:
+    """True on the TA side; False in the student kit, which ships no batteries."""
+    try:
+        from . import problems  # noqa: F401  (registers the batteries)
+    except ImportError:
+        return False
+    return True
+
+
 def cases_for(problem: str) -> list[Case]:
-    """All cases of ``problem``, public first."""
-    from . import problems  # noqa: F401  (registers the batteries)
-    cases = BATTERIES[problem]()
+    """All cases of ``problem``, public first (in the student kit: the public ones)."""
+    if has_batteries():
+        cases = BATTERIES[problem]()
+    else:
+        from . import kit
+        cases = kit.public_batteries()[problem]
     return sorted(cases, key=lambda c: c.hidden)
 
 
-def diagnose(case: Case, got) -> str | None:
-    """Name the mistake whose output ``got`` matches, if any."""
+def wrong_outputs(case: Case) -> list[tuple[str, object]]:
+    """``(message, output)`` of every known mistake on the case's inputs."""
+    if case.wrong is not None:
+        return case.wrong
     from . import mistakes  # noqa: F401  (registers the variants)
+    outputs = []
     for message, wrong in MISTAKES.get(case.problem, []):
         args, kwargs = case.inputs()
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                out = wrong(*args, **kwargs)
+                outputs.append((message, wrong(*args, **kwargs)))
         except Exception:
             continue
+    return outputs
+
+
+def diagnose(case: Case, got) -> str | None:
+    """Name the mistake whose output ``got`` matches, if any."""
+    for message, out in wrong_outputs(case):
         if matches(got, out, rtol=max(case.rtol, 1e-6), atol=max(case.atol, 1e-9)):
             return message
     return None

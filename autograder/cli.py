@@ -3,6 +3,8 @@
     autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--timeout S]
     autograder check ASSIGNMENT FILE
     autograder audit ASSIGNMENT
+    autograder build [ASSIGNMENT ...]
+    autograder release [ASSIGNMENT ...] [--course DIR]
 
 Bad input (a missing path, an unknown assignment, a malformed notebook, a bad
 option) gets a one-line error and exit status 2, never a traceback.
@@ -64,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=_positive(float), default=sandbox.Limits.call_timeout,
                    help="seconds allowed per function call (default: %(default)s)")
 
+    b = sub.add_parser("build", help="generate source/<ps>/<ps>.ipynb from assignments/ (instructor)")
+    b.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+
+    r = sub.add_parser("release", help="make release/<ps>/ for students with nbgrader (instructor)")
+    r.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+    r.add_argument("--course", default=None,
+                   help="nbgrader course folder (default: this repository)")
+
     a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
     a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     a.add_argument("--json", help="also write the audit as JSON to this file")
@@ -73,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit}[args.command](args)
+        commands = {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit,
+                    "build": cmd_build, "release": cmd_release}
+        return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -178,6 +190,38 @@ def format_check(result) -> str:
     lines += ["", f"{passed} of {len(result.problems)} functions pass their public tests. "
               "Hidden tests run when your TA grades."]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- build, release
+
+def _instructor_module(name: str):
+    import importlib
+    try:
+        return importlib.import_module(f"autograder.{name}")
+    except ImportError:
+        raise UsageError(f"'{name}' is for instructors: it needs the full project "
+                         "with reference/, not the student kit") from None
+
+
+def cmd_build(args) -> int:
+    build = _instructor_module("build")
+    for name in args.assignments or spec.available():
+        print(build.build(name))
+    return 0
+
+
+def cmd_release(args) -> int:
+    release = _instructor_module("release")
+    course = Path(args.course) if args.course else release.ROOT
+    if not course.is_dir():
+        raise UsageError(f"--course {course} is not a folder")
+    for name in args.assignments or spec.available():
+        try:
+            print(release.release(name, course))
+        except release.ReleaseError as exc:
+            print(f"autograder: error: {exc}", file=sys.stderr)
+            return 1
+    return 0
 
 
 # ---------------------------------------------------------------- audit

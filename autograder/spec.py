@@ -76,12 +76,12 @@ def load(name_or_path: str | os.PathLike) -> Assignment:
     points = data.get("points")
     if not isinstance(points, dict) or not points:
         raise SpecError(f"{path}: needs a [points] table mapping each function to its points")
-    from .cases import BATTERIES
-    from . import problems  # noqa: F401  (registers the batteries)
+    from .cases import known_problems
+    known = known_problems()
     for fn, pts in points.items():
-        if fn not in BATTERIES:
+        if fn not in known:
             raise SpecError(f"{path}: {fn!r} is not a gradable function; "
-                            f"choose from {', '.join(sorted(BATTERIES))}")
+                            f"choose from {', '.join(sorted(known))}")
         if isinstance(pts, bool) or not isinstance(pts, (int, float)) or pts < 0:
             raise SpecError(f"{path}: points for {fn!r} must be a number >= 0, got {pts!r}")
     return Assignment(folder.name, str(data.get("title", folder.name)),

@@ -29,9 +29,13 @@ import traceback
 import types
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import codec  # noqa: E402  (stdlib + numpy only)
+if __package__:          # imported by the grader (in-process worker, build)
+    from . import codec
+else:                    # run as a script inside the sandbox
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import codec  # noqa: E402  (stdlib + numpy only)
 
+SKIP_TAG = "autograder-skip"
 _MAGIC = re.compile(r"^\s*[%!]")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
 
@@ -41,8 +45,9 @@ _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
 def notebook_cells(path: str) -> list[tuple[str, str]]:
     """Return ``(label, source)`` for each runnable code cell of a notebook.
 
-    Test cells (nbgrader ``grade`` cells that are not also solution cells) are
-    skipped; IPython magics and shell lines are stripped.
+    Test cells (nbgrader ``grade`` cells that are not also solution cells) and
+    demo cells (tagged ``autograder-skip``) are skipped; IPython magics and shell
+    lines are stripped.
     """
     with open(path, encoding="utf-8") as fh:
         nb = json.load(fh)
@@ -53,6 +58,8 @@ def notebook_cells(path: str) -> list[tuple[str, str]]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):
             continue
+        if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
+            continue  # a demo cell: data, experiments, plots
         src = cell.get("source", "")
         src = "".join(src) if isinstance(src, list) else str(src)
         lines = src.splitlines()
@@ -126,7 +133,8 @@ def _subplots(nrows=1, ncols=1, *args, **kwargs):
 
 
 def _stub_plotting():
-    """Make matplotlib a no-op: plots cost time and show nothing in the sandbox."""
+    """Make matplotlib and the notebook checks no-ops: they cost time and show
+    nothing in the sandbox."""
     for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.cm", "matplotlib.colors",
                  "matplotlib.animation", "matplotlib.ticker", "IPython", "IPython.display"):
         mod = types.ModuleType(name)
@@ -134,6 +142,12 @@ def _stub_plotting():
         sys.modules[name] = mod
     sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
     sys.modules["matplotlib.pyplot"].subplots = _subplots
+    # A notebook's setup cell imports the checks; here they are no-ops.
+    for name in ("autograder", "autograder.notebook"):
+        sys.modules[name] = types.ModuleType(name)
+    sys.modules["autograder"].notebook = sys.modules["autograder.notebook"]
+    sys.modules["autograder.notebook"].check = sys.modules["autograder.notebook"].grade = \
+        lambda *args, **kwargs: None
 
 
 def _describe(exc: BaseException, where: str) -> str:

@@ -1,0 +1,99 @@
+"""The checks behind a notebook's test cells: ``check(name)`` and ``grade(name)``.
+
+A test cell of a source notebook reads::
+
+    check("sigmoid")      # the public tests: prints what passed, what failed and why
+    ### BEGIN HIDDEN TESTS
+    grade("sigmoid")      # every test; its value is the points earned
+    ### END HIDDEN TESTS
+
+Both run the very cases of ``autograder grade``, on the functions defined in
+the notebook.  ``grade`` returns the points as the cell's value, which
+``nbgrader autograde`` takes as partial credit.  Neither ever writes to stderr
+nor raises (either would zero the cell in nbgrader), and feedback on hidden
+cases shows no inputs or expected values.
+
+Caveat, as with any nbgrader test: these run inside the student's own kernel,
+so a student who tampers with them can fool them.  ``autograder grade`` is the
+grade of record.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+
+from . import sandbox, spec
+from .cases import cases_for, run_case
+from .checks import CheckFailure
+from .plugin import StudentProxy
+from .results import CheckResult, ProblemResult
+
+
+class _NamespaceWorker(sandbox.InProcessWorker):
+    """An in-process worker over the notebook's own namespace."""
+
+    def __init__(self, namespace: dict):
+        super().__init__("notebook.ipynb")
+        self.ns = namespace
+        self.defined = [k for k, v in namespace.items() if callable(v)]
+        self.proc = True
+
+    def start(self) -> None:
+        pass
+
+
+def _points(name: str) -> float:
+    for assignment in spec.available():
+        points = spec.load(assignment).points
+        if name in points:
+            return points[name]
+    return 1.0
+
+
+def run(name: str, namespace: dict, hidden: bool) -> ProblemResult:
+    """Run the public (or all) cases of ``name`` against ``namespace``'s functions."""
+    proxy = StudentProxy(_NamespaceWorker(namespace))
+    proxy.started = True
+    result = ProblemResult(name, _points(name))
+    for case in cases_for(name):
+        if case.hidden and not hidden:
+            continue
+        check = CheckResult(name, case.name, case.hidden, case.weight, True)
+        try:
+            run_case(case, proxy)
+        except CheckFailure as failure:
+            check.passed, check.message, check.diagnosis = False, failure.message, failure.diagnosis
+        except Exception:  # noqa: BLE001  a grader defect: the check cannot count
+            check.passed, check.message = False, "the grader could not run this check"
+            check.log = traceback.format_exc()
+        result.checks.append(check)
+    return result
+
+
+def check(name: str) -> None:
+    """Run the public tests of ``name`` and print readable feedback."""
+    result = run(name, sys._getframe(1).f_globals, hidden=False)
+    failed = [c for c in result.checks if not c.passed]
+    for c in result.checks:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {name}: {c.name}")
+        if not c.passed:
+            print(f"      {c.message}")
+            if c.diagnosis:
+                print(f"      likely mistake: {c.diagnosis}")
+    if not result.checks:
+        print(f"{name}: no public tests here; hidden tests run when your work is graded.")
+    elif failed:
+        print(f"\n{len(failed)} of {len(result.checks)} public tests of {name} failed.")
+    else:
+        print(f"\nAll {len(result.checks)} public tests of {name} passed "
+              "(hidden tests run when your work is graded).")
+
+
+def grade(name: str) -> float:
+    """Run every test of ``name``; print a summary; return the points earned."""
+    result = run(name, sys._getframe(1).f_globals, hidden=True)
+    failed = [c for c in result.checks if not c.passed]
+    print(f"{name}: {result.points:g} / {result.max_points:g} points")
+    for c in failed:
+        print(f"  - {c.name}: {c.student_message()}")
+    return result.points
