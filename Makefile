@@ -30,7 +30,8 @@ test: $(STAMP) sandbox
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) sandbox
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/secure_vs_inprocess.py
+	$(BIN)/python bench/nbgrader_vs_autograder.py
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

@@ -1,7 +1,8 @@
-"""``make demo``: the reference tour, then a sample class graded for ps1-ps5.
+"""``make demo``: the reference tour, a sample class graded for ps1-ps5, and the release.
 
-Writes into ``--out``: ``<ps>/class/`` (the generated submissions) and
-``<ps>/report/`` (gradebook, Gradescope results, feedback, summary).
+Writes into ``--out``: ``<ps>/class/`` (the generated submissions),
+``<ps>/report/`` (gradebook, Gradescope results, feedback, summary) and
+``course/`` (an nbgrader course: ``source/`` and ``release/<ps>/`` for students).
 """
 from __future__ import annotations
 
@@ -42,6 +43,19 @@ def main(argv=None) -> int:
               f"{time.monotonic() - start:.1f} s) --")
         print(report.gradebook_table(results, assignment))
         print(f"reports: {out / name / 'report'}")
+
+    from .release import ReleaseError, release
+    course = out / "course"
+    print(f"\n== Building and releasing {', '.join(names)} into {course} ==")
+    for name in names:
+        if not (spec.load(name).folder / "notebook.md").is_file():
+            print(f"{name}: no narrative yet (assignments/{name}/notebook.md); not released")
+            continue
+        try:
+            print(f"{name}: {release(name, course)}")
+        except ReleaseError as exc:
+            print(f"{name}: release failed: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

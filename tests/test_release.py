@@ -1,0 +1,235 @@
+"""Build, release and nbgrader, end to end.
+
+* The committed ``source/`` notebooks are exactly what ``autograder build`` makes.
+* Every source notebook runs top to bottom with the solutions in place, plots included.
+* The release leaks no reference function body and no hidden input.
+* The student kit checks a file with ``reference`` unimportable.
+* ``nbgrader generate_assignment``, ``autograde`` and ``export`` run on a class in
+  nbgrader's layout, and give every student the points ``autograder grade`` gives.
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import reference
+from autograder import build, flatten, spec
+from autograder.cases import MISTAKES, cases_for
+from autograder.grade import grade_all
+from autograder.release import release, run_nbgrader
+
+ROOT = build.ROOT
+ASSIGNMENTS = [a for a in spec.available() if (spec.ASSIGNMENTS_DIR / a / "notebook.md").is_file()]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A fresh nbgrader course with every assignment released (one gradebook: in turn)."""
+    root = tmp_path_factory.mktemp("course")
+    for name in ASSIGNMENTS:
+        release(name, root)
+    return root
+
+
+# ---------------------------------------------------------------- source notebooks
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_source_notebook_is_not_stale(name):
+    committed = ROOT / "source" / name / f"{name}.ipynb"
+    assert committed.is_file(), f"run `autograder build {name}` and commit {committed}"
+    fresh = build.notebook_text(spec.load(name))
+    assert committed.read_text(encoding="utf-8") == fresh, (
+        f"source/{name}/{name}.ipynb is stale: run `autograder build {name}` and commit it")
+
+
+def test_stale_check_can_fail(tmp_path):
+    """Editing the narrative changes the build, so a stale notebook is caught."""
+    folder = tmp_path / "ps1"
+    folder.mkdir()
+    original = spec.load("ps1")
+    for f in ("assignment.toml", "notebook.md"):
+        (folder / f).write_text((original.folder / f).read_text())
+    before = build.notebook_text(spec.load(folder))
+    (folder / "notebook.md").write_text((folder / "notebook.md").read_text() + "\nOne more line.\n")
+    assert build.notebook_text(spec.load(folder)) != before
+
+
+def _run_notebook(path: Path) -> nbformat.NotebookNode:
+    import nbclient
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def test_source_notebooks_run_top_to_bottom_with_their_plots():
+    paths = [ROOT / "source" / a / f"{a}.ipynb" for a in ASSIGNMENTS]
+    with ThreadPoolExecutor(2) as pool:
+        notebooks = list(pool.map(_run_notebook, paths))
+    for name, nb in zip(ASSIGNMENTS, notebooks):
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o.output_type == "error"], name
+        images = [o for o in outputs if "image/png" in o.get("data", {})]
+        assert len(images) >= 2, f"{name} produced {len(images)} plot(s)"
+        texts = "".join(o.get("text", "") for o in outputs)
+        assert "FAIL" not in texts, f"{name}: a check failed with the solutions in place"
+
+
+# ---------------------------------------------------------------- the release
+
+def _function_bodies() -> dict[str, str]:
+    """Each graded reference function's body (after its docstring), normalised."""
+    bodies = {}
+    for name in flatten.CURRICULUM:
+        src = textwrap.dedent(inspect.getsource(getattr(reference, name)))
+        node = ast.parse(src).body[0]
+        stmts = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        text = "\n".join(ast.unparse(s) for s in stmts)
+        bodies[name] = text
+    return bodies
+
+
+def _released_text(folder: Path) -> str:
+    """Every released file's code, normalised the same way where it parses."""
+    chunks = []
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        chunks.append(data.decode("latin-1"))
+        sources = []
+        if path.suffix == ".py":
+            sources = [data.decode()]
+        elif path.suffix == ".ipynb":
+            sources = ["".join(c["source"]) for c in json.loads(data)["cells"] if c["cell_type"] == "code"]
+        for src in sources:
+            try:
+                tree = ast.parse(src)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef):
+                    stmts = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                    chunks.append("\n".join(ast.unparse(s) for s in stmts))
+    return "\n".join(chunks)
+
+
+def test_release_contains_no_solution_and_no_hidden_case(course):
+    for name in ASSIGNMENTS:
+        folder = course / "release" / name
+        assert (folder / f"{name}.ipynb").is_file() and (folder / f"{name}.py").is_file()
+        text = _released_text(folder)
+        for fn in spec.load(name).points:
+            body = _function_bodies()[fn]
+            assert body not in text, f"{name}: the body of reference.{fn} is in the release"
+            for case in cases_for(fn):
+                if not case.hidden:
+                    continue
+                for value in [*case.args, *case.kwargs.values()]:
+                    if isinstance(value, np.ndarray) and value.size >= 3:
+                        raw = value.tobytes().decode("latin-1")
+                        assert raw not in text, f"{name}: hidden input of {case.id} released"
+        for banned in ("problems", "mistakes", "flatten.py", "audit.py"):
+            assert not (folder / "autograder" / banned).exists()
+
+
+def test_leak_scan_can_fail(course, tmp_path):
+    """The scan finds a solution body and a hidden input when they are there."""
+    folder = tmp_path / "leaky"
+    folder.mkdir()
+    (folder / "x.py").write_text(inspect.getsource(reference.sigmoid))
+    hidden = next(c for c in cases_for("sigmoid") if c.hidden)
+    (folder / "data.bin").write_bytes(hidden.args[0].tobytes())
+    text = _released_text(folder)
+    assert _function_bodies()["sigmoid"] in text
+    assert hidden.args[0].tobytes().decode("latin-1") in text
+
+
+def test_student_kit_works_without_reference(course, tmp_path):
+    name = ASSIGNMENTS[0]
+    folder = course / "release" / name
+    good = tmp_path / "good.py"
+    good.write_text(flatten.reference_source())
+    code = ("import sys; sys.modules['reference'] = None; sys.path.insert(0, '.');"
+            "import autograder; assert autograder.__file__.startswith(%r), autograder.__file__;"
+            "from autograder.cli import main; sys.exit(main(sys.argv[1:]))" % str(folder))
+    for path, want in ((good, 0), (folder / f"{name}.py", 1)):
+        proc = subprocess.run([sys.executable, "-c", code, "check", name, str(path)],
+                              cwd=folder, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == want, proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert ("PASS" if want == 0 else "not implemented yet") in proc.stdout
+
+
+# ---------------------------------------------------------------- nbgrader end to end
+
+def _strip_markers(src: str) -> str:
+    return "\n".join(l for l in src.splitlines()
+                     if l.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def _student_notebooks(name: str, course: Path) -> dict[str, nbformat.NotebookNode]:
+    """Six students: two honest, two partly wrong, untouched stubs, and a warning."""
+    source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
+    solution = {c.metadata["nbgrader"]["grade_id"]: _strip_markers(c.source)
+                for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    released = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+    fns = list(spec.load(name).points)
+
+    def filled(replace: dict[str, str], extra: str = ""):
+        nb = nbformat.from_dict(json.loads(json.dumps(released)))
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = replace.get(gid, solution[gid]) + extra
+        return nb
+
+    def wrong(fn, k=0):
+        variants = MISTAKES.get(fn, [])
+        return flatten.function_source(variants[k % len(variants)][1], fn) if variants else solution[fn]
+
+    warn = "\nimport warnings\nwarnings.warn('a harmless warning, on stderr', UserWarning)\n"
+    return {"honest1": filled({}), "honest2": filled({}),
+            "wrong1": filled({fns[0]: wrong(fns[0]), fns[-1]: wrong(fns[-1], 1)}),
+            "wrong2": filled({f: wrong(f, 2) for f in fns[1::2]}),
+            "stubs": released,
+            "warns": filled({}, warn)}
+
+
+def test_nbgrader_autograde_agrees_with_autograder_grade(course):
+    for name in ASSIGNMENTS:
+        for student, nb in _student_notebooks(name, course).items():
+            target = course / "submitted" / student / name / f"{name}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, target)
+
+    def autograde(name):
+        return run_nbgrader(["autograde", name, "--force"], course)
+
+    with ThreadPoolExecutor(2) as pool:
+        for proc in pool.map(autograde, ASSIGNMENTS):
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_nbgrader(["export", f"--to={course / 'grades.csv'}"], course)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nbgrader_points = {(r["assignment"], r["student_id"]): float(r["score"])
+                       for r in csv.DictReader(open(course / "grades.csv"))}
+    for name in ASSIGNMENTS:
+        assignment = spec.load(name)
+        subs = [(s.name, s / name / f"{name}.ipynb") for s in sorted((course / "submitted").iterdir())]
+        ours = {r.student: r.points for r in grade_all(subs, assignment, jobs=2)}
+        assert ours["honest1"] == assignment.max_points, name
+        assert ours["stubs"] == 0
+        assert ours["wrong1"] < assignment.max_points and ours["wrong2"] < assignment.max_points
+        for student, points in ours.items():
+            assert nbgrader_points[(name, student)] == pytest.approx(points, abs=1e-3), (name, student)
