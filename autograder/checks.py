@@ -42,8 +42,10 @@ class CheckFailure(AssertionError):
 # ---------------------------------------------------------------- values
 
 def _fmt(x) -> str:
-    return np.format_float_positional(x, precision=6, unique=True, trim="-") \
-        if isinstance(x, (float, np.floating)) and np.isfinite(x) else repr(x)
+    """A number for a message: 6 significant digits, tiny values not shown as 0."""
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    return str(x)
 
 
 def _type_name(value) -> str:

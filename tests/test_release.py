@@ -137,7 +137,8 @@ def test_release_contains_no_solution_and_no_hidden_case(course):
                 if not case.hidden:
                     continue
                 for value in [*case.args, *case.kwargs.values()]:
-                    if isinstance(value, np.ndarray) and value.size >= 3:
+                    # arrays of 0/1 labels or constants would match anything
+                    if isinstance(value, np.ndarray) and np.unique(value).size >= 3:
                         raw = value.tobytes().decode("latin-1")
                         assert raw not in text, f"{name}: hidden input of {case.id} released"
         for banned in ("problems", "mistakes", "flatten.py", "audit.py"):

@@ -4,7 +4,7 @@ Predictions of exactly 0 and 1 must give finite values with no warning (clipping
 to ``[eps, 1-eps]``).  There the reference clips ``1 - y_hat`` on its own, while
 the literal ``log(1 - clip(y_hat))`` loses a few digits to the rounding of
 ``1 - 1e-12``; both are correct, so those cases carry a looser tolerance
-(``rtol`` 1e-5 on the loss, 1e-4 on the gradient, whose ``1/(1-p)`` magnifies it).
+(``rtol`` 1e-5 on the loss, 2e-4 on the gradient, whose ``1/(1-p)`` magnifies it).
 """
 import numpy as np
 
@@ -28,9 +28,9 @@ EDGE_Y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
 #: integer input: y_hat in {0, 1} as ints (cast to float64)
 INT_YHAT = np.array([0, 1, 1, 0])
 INT_Y = np.array([0, 1, 0, 1])
-#: y_hat next to 0 and 1, where a custom eps matters
-NEAR_YHAT = np.array([1e-6, 1 - 1e-6, 0.3, 1e-5])
-NEAR_Y = np.array([1.0, 0.0, 1.0, 0.0])
+#: y_hat next to 0 and 1, where a custom eps matters (and 1e-9 tells a fixed 1e-7 from none)
+NEAR_YHAT = np.array([1e-6, 1 - 1e-6, 0.3, 1e-5, 1e-9])
+NEAR_Y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
 
 
 def _logits(seed, m=7):
@@ -112,11 +112,11 @@ def bce_grad():
     return [
         value(p, "six predictions", *_pair(21)),
         value(p, "y_hat of exactly 0 and 1 is finite and silent", EDGE_YHAT, EDGE_Y,
-              hidden=True, weight=2, rtol=1e-4, silent=True),
+              hidden=True, weight=2, rtol=2e-4, silent=True),
         value(p, "m = 1", np.array([0.25]), np.array([1.0]), hidden=True),
         value(p, "a custom eps", NEAR_YHAT, NEAR_Y, kwargs={"eps": 1e-3}, hidden=True,
               rtol=1e-6),
-        value(p, "integer input gives float64", INT_YHAT, INT_Y, hidden=True, rtol=1e-4),
+        value(p, "integer input gives float64", INT_YHAT, INT_Y, hidden=True, rtol=2e-4),
         Case(p, "matches a numerical gradient of J", _pair(22, 5), hidden=True,
              kind="custom", check=_grad_check),
         float32(p, *_pair(23)),
