@@ -17,6 +17,7 @@ Solution code is therefore written once, in ``reference/``.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 import sys
@@ -43,11 +44,10 @@ class BuildError(spec.SpecError):
 
 # ---------------------------------------------------------------- solution code
 
-def _module_privates(module) -> dict[str, ast.stmt]:
-    """Module-level private definitions (``_name``) of a reference module."""
-    tree = ast.parse(inspect.getsource(module))
+def _private_definitions(module_src: str) -> dict[str, ast.stmt]:
+    """Module-level private definitions (``_name``) of a module's source."""
     found = {}
-    for node in tree.body:
+    for node in ast.parse(module_src).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name.startswith("_"):
             found[node.name] = node
         elif isinstance(node, ast.Assign):
@@ -57,15 +57,47 @@ def _module_privates(module) -> dict[str, ast.stmt]:
     return found
 
 
+def _privates(own: str) -> dict[str, tuple[str, ast.stmt]]:
+    """Private helpers by name, ``own`` module first, then the other topic modules."""
+    table = {}
+    for module in [own, *(m for m in reference.TOPICS if m != own)]:
+        src = inspect.getsource(importlib.import_module(f"reference.{module}"))
+        for name, node in _private_definitions(src).items():
+            table.setdefault(name, (src, node))
+    return table
+
+
+def _module_imports(module_src: str) -> list[tuple[str, set[str]]]:
+    """Absolute imports of a module other than numpy: (source line, names bound)."""
+    found = []
+    for node in ast.parse(module_src).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+            names = {(a.asname or a.name).split(".")[0] for a in node.names}
+            if names - {"np", "annotations"}:
+                found.append((ast.get_source_segment(module_src, node), names))
+    return found
+
+
 def _names_used(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _drop_relative_imports(src: str) -> str:
+    """Remove ``from .x import y`` statements: in a notebook, y is already defined."""
+    lines = src.splitlines()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            for k in range(node.lineno - 1, node.end_lineno):
+                lines[k] = None
+    return "\n".join(line for line in lines if line is not None)
 
 
 def solution_parts(name: str) -> tuple[str, str, str]:
     """Split the reference function ``name`` into (signature line, docstring, body).
 
     The body is the function's code after its docstring, preceded by the
-    module's private helpers it uses (nested), all dedented to column 0.
+    imports and private helpers (from any topic module) it uses, all dedented
+    to column 0.  Relative imports are dropped: the notebook defines those names.
     """
     fn = getattr(reference, name)
     module = inspect.getmodule(fn)
@@ -73,19 +105,23 @@ def solution_parts(name: str) -> tuple[str, str, str]:
     lines = src.splitlines()
     node = ast.parse(src).body[0]
     first = node.body[1] if ast.get_docstring(node) is not None else node.body[0]
-    body = textwrap.dedent("\n".join(lines[first.lineno - 1:node.end_lineno]))
-    privates, module_src = _module_privates(module), inspect.getsource(module)
+    body = _drop_relative_imports(textwrap.dedent("\n".join(lines[first.lineno - 1:node.end_lineno])))
+    privates = _privates(module.__name__.rsplit(".", 1)[1])
     needed, todo = [], [n for n in _names_used(node) if n in privates]
     while todo:
         helper = todo.pop()
         if helper in needed:
             continue
         needed.append(helper)
-        todo += [n for n in _names_used(privates[helper]) if n in privates]
-    helpers = [ast.get_source_segment(module_src, privates[h]) for h in
-               sorted(needed, key=lambda h: privates[h].lineno)]
+        todo += [n for n in _names_used(privates[helper][1]) if n in privates]
+    helpers = [_drop_relative_imports(ast.get_source_segment(*privates[h])) for h in needed]
+    used = _names_used(node).union(*(_names_used(privates[h][1]) for h in needed))
+    imports = {line for m in {privates[h][0] for h in needed} | {inspect.getsource(module)}
+               for line, names in _module_imports(m) if names & used}
     if helpers:
         body = "\n\n".join(helpers) + "\n\n" + body
+    if imports:
+        body = "\n".join(sorted(imports)) + "\n\n" + body
     signature = f"def {name}{inspect.signature(fn)}:"
     return signature, inspect.getdoc(fn) or "", body
 

@@ -85,8 +85,9 @@ def check(name: str) -> None:
     elif failed:
         print(f"\n{len(failed)} of {len(result.checks)} public tests of {name} failed.")
     else:
-        print(f"\nAll {len(result.checks)} public tests of {name} passed "
-              "(hidden tests run when your work is graded).")
+        n = len(result.checks)
+        print(f"\n{'The public test' if n == 1 else f'All {n} public tests'} of {name} "
+              "passed (hidden tests run when your work is graded).")
 
 
 def grade(name: str) -> float:

@@ -1,1 +1,209 @@
 """Typical wrong (and correct, differently written) variants for the dropout topic."""
+import numpy as np
+
+import reference as ref  # noqa: F401  (variants may call other curriculum functions as ref.<name>)
+
+from ..cases import correct, mistake
+
+# Messages that the dropout battery's custom checks also name (imported there).
+NOT_RESCALED = ("the kept units are not rescaled: inverted dropout divides by keep_prob, "
+                "out = A * mask / keep_prob, so that E[out] = A")
+GLOBAL_RNG = ("the mask comes from the global np.random, not from the rng argument: draw "
+              "it with rng.random(A.shape), so a seeded rng reproduces it")
+ONE_MASK_PER_ROW = ("one mask is shared by every sample: draw a keep/drop decision for each "
+                    "unit of each sample, rng.random(A.shape), not rng.random(n)")
+DRAWS_IN_TEST_MODE = ("with train=False nothing may be drawn: your function draws the mask "
+                      "(advancing the rng) before it checks train")
+
+# ---------------------------------------------------------------- dropout_forward
+
+
+@mistake("dropout_forward", "float32 activations came back as float64: a float64 mask "
+                            "(astype(float)) promotes the product; keep A's dtype")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A)
+    A = A if A.dtype.kind == "f" else A.astype(np.float64)
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
+    if not train:
+        return A.copy(), None
+    mask = (rng.random(A.shape) < keep_prob).astype(np.float64)
+    return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", NOT_RESCALED)
+def dropout_forward(A, keep_prob, rng, train=True):
+    A = np.asarray(A, dtype=float)
+    if not train:
+        return A.copy(), None
+    mask = rng.random(A.shape) < keep_prob
+    return A * mask, mask
+
+
+@mistake("dropout_forward", "keep_prob is the probability of KEEPING a unit: the mask is "
+                            "rng.random(A.shape) < keep_prob, you used < 1 - keep_prob "
+                            "(the drop probability)")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A, dtype=float)
+    if not train:
+        return A.copy(), None
+    mask = rng.random(A.shape) < 1 - keep_prob
+    return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", "the kept units are multiplied by keep_prob; inverted dropout "
+                            "DIVIDES by keep_prob: out = A * mask / keep_prob")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A, dtype=float)
+    if not train:
+        return A.copy(), None
+    mask = rng.random(A.shape) < keep_prob
+    return A * mask * keep_prob, mask
+
+
+@mistake("dropout_forward", "dropout is applied in test mode too: with train=False return "
+                            "(a copy of A, None) and draw nothing")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A, dtype=float)
+    mask = rng.random(A.shape) < keep_prob
+    return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", GLOBAL_RNG)
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A, dtype=float)
+    if not train:
+        return A.copy(), None
+    mask = np.random.random(A.shape) < keep_prob
+    return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", ONE_MASK_PER_ROW)
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A, dtype=float)
+    if not train:
+        return A.copy(), None
+    mask = rng.random(A.shape[-1]) < keep_prob
+    return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", "the mask must be drawn as rng.random(A.shape) < keep_prob (one "
+                            "call): another draw (rng.binomial, rng.choice, ...) is valid "
+                            "dropout but not reproducible against the contract")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A)
+    A = A if A.dtype.kind == "f" else A.astype(np.float64)
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
+    if not train:
+        return A.copy(), None
+    mask = rng.binomial(1, keep_prob, size=A.shape).astype(bool)
+    return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", DRAWS_IN_TEST_MODE)
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    A = np.asarray(A)
+    A = A if A.dtype.kind == "f" else A.astype(np.float64)
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
+    mask = rng.random(A.shape) < keep_prob if rng is not None else None
+    if not train:
+        return A.copy(), None
+    return A * mask / keep_prob, mask
+
+
+@correct("dropout_forward")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    """np.where(mask, A / keep_prob, 0) on the uniform draw"""
+    if isinstance(keep_prob, bool) or not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got keep_prob={keep_prob!r}")
+    A = np.array(A)
+    if A.dtype.kind != "f":
+        A = A.astype(np.float64)
+    if not train:
+        return A, None
+    U = rng.random(size=A.shape)
+    keep = U < keep_prob
+    return np.where(keep, A / keep_prob, A.dtype.type(0)), keep
+
+
+@correct("dropout_forward")
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    """a 0/1 mask in A's dtype, multiplied in, then divided by keep_prob"""
+    A = np.asarray(A)
+    dtype = A.dtype if A.dtype.kind == "f" else np.dtype(np.float64)
+    if not (keep_prob > 0 and keep_prob <= 1):
+        raise ValueError(f"keep_prob must lie in (0, 1], got {keep_prob}")
+    if train is False:
+        return A.astype(dtype, copy=True), None
+    draws = rng.random(A.shape)
+    D = np.zeros(A.shape, dtype=bool)
+    D[draws < keep_prob] = True
+    out = A.astype(dtype) * D.astype(dtype)
+    out /= dtype.type(keep_prob)
+    return out, D
+
+
+# ---------------------------------------------------------------- dropout_backward
+
+
+@mistake("dropout_backward", "the gradient is not rescaled: the forward pass divided by "
+                             "keep_prob, so dA = dout * mask / keep_prob")
+def dropout_backward(dout, mask, keep_prob):
+    return np.asarray(dout, dtype=float) * mask
+
+
+@mistake("dropout_backward", "the gradient is multiplied by keep_prob; inverted dropout "
+                             "divides: dA = dout * mask / keep_prob")
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    return np.asarray(dout, dtype=float) * mask * keep_prob
+
+
+@mistake("dropout_backward", "the mask is not applied: dropped units get no gradient, "
+                             "dA = dout * mask / keep_prob")
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    return np.asarray(dout, dtype=float) / keep_prob
+
+
+@mistake("dropout_backward", "the mask is inverted: the gradient flows through the KEPT "
+                             "units (mask True), dA = dout * mask / keep_prob")
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    return np.asarray(dout, dtype=float) * (1 - np.asarray(mask, dtype=float)) / keep_prob
+
+
+@mistake("dropout_backward", "float32 gradients came back as float64: a float64 mask "
+                             "(astype(float)) promotes the product; keep dout's dtype")
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
+    if np.shape(dout) != np.shape(mask):
+        raise ValueError("dout and mask must have the same shape")
+    return dout * np.asarray(mask, dtype=np.float64) / keep_prob
+
+
+@correct("dropout_backward")
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    """np.where(mask, dout / keep_prob, 0)"""
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got keep_prob={keep_prob}")
+    dout, mask = np.asarray(dout), np.asarray(mask)
+    if dout.shape != mask.shape:
+        raise ValueError(f"dout and mask must have the same shape, got {dout.shape} "
+                         f"and {mask.shape}")
+    if dout.dtype.kind != "f":
+        dout = dout.astype(np.float64)
+    return np.where(mask.astype(bool), dout / keep_prob, dout.dtype.type(0))
+
+
+@correct("dropout_backward")
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    """a scale array mask / keep_prob in dout's dtype, multiplied in"""
+    dout = np.asarray(dout)
+    dtype = dout.dtype if dout.dtype.kind == "f" else np.dtype(np.float64)
+    if keep_prob <= 0 or keep_prob > 1:
+        raise ValueError(f"keep_prob must lie in (0, 1], got {keep_prob}")
+    if np.shape(mask) != dout.shape:
+        raise ValueError(f"mask must have dout's shape {dout.shape}, got {np.shape(mask)}")
+    scale = np.asarray(mask).astype(dtype) / dtype.type(keep_prob)
+    return dout.astype(dtype) * scale

@@ -2,7 +2,7 @@
 
 The contract fixes the draw order (one ``rng.permutation(m)`` per call of
 ``minibatches``, one call per epoch), so seeded cases compare exactly with the
-reference.  A statistical case with a fresh OS-entropy seed checks the shuffle
+reference.  A statistical case with its own seed (see ``_kit.statistical_seed``) checks the shuffle
 itself, and passes any correct implementation whatever its draw order.
 
 Optimizers and schedules in ``gradient_descent``'s arguments are the reference's
@@ -17,7 +17,7 @@ import reference
 
 from ..cases import Case, battery, diagnose
 from ..checks import CheckFailure, assert_close, check_binomial
-from ._kit import pure, raises, rng, value
+from ._kit import pure, raises, rng, statistical_seed, value
 
 # ---------------------------------------------------------------- minibatches
 
@@ -33,7 +33,7 @@ def _shuffle_statistics(student, case):
     increasing order is Binomial(m/2, 1/2) whatever the draw order.
     """
     m, k = case.args[:2]
-    seed = int(np.random.default_rng().integers(2**63))
+    seed = statistical_seed(case.id)
     here = Case(case.problem, case.name, (m, k, np.random.default_rng(seed)))  # for diagnose
     got = student.call(case.problem, m, k, np.random.default_rng(seed))
 

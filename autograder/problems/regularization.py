@@ -51,13 +51,13 @@ def _grad_battery(fn, extra):
     return [
         value(fn, "a (3, 4) weight array", _W(31), 0.7, 10),
         *extra,
-        value(fn, "a (5, 2) weight array", _W(32, (5, 2)), 0.25, 3, hidden=True),
+        value(fn, "a (5, 2) weight array", _W(32, (5, 2)), 0.25, 3),
         value(fn, "a 1-d weight vector", _W(33, (6,)), 1.2, 4, hidden=True),
         value(fn, "m = 1", _W(34, (2, 3)), 0.5, 1, hidden=True),
         value(fn, "lam = 0 gives zeros", _W(35), 0.0, 4, hidden=True),
         value(fn, "integer weights give float64", np.arange(-4, 4).reshape(2, 4), 1.0, 3,
               hidden=True),
-        float32(fn, _W(36, (4, 2)), 0.2, 6),
+        float32(fn, _with_zeros(36, (4, 2)), 0.2, 6),
         pure(fn, _W(37), 0.4, 6),
         raises(fn, "negative lam", _W(38), -0.1, 5),
         raises(fn, "m = 0", _W(39), 0.1, 0),
@@ -87,5 +87,6 @@ def l1_grad():
     return _grad_battery("l1_grad", [
         value("l1_grad", "exact zeros get gradient 0 (sign(0) = 0)", _with_zeros(42), 0.9, 3,
               weight=2),
-        value("l1_grad", "all zeros", np.zeros((2, 3)), 1.0, 2, hidden=True),
+        value("l1_grad", "half the weights exactly 0",
+              np.array([[0.0, -2.5, 0.0], [3.25, 0.0, -0.5]]), 1.0, 2, hidden=True),
     ])
