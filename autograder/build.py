@@ -114,6 +114,8 @@ def solution_parts(name: str) -> tuple[str, str, str]:
             continue
         needed.append(helper)
         todo += [n for n in _names_used(privates[helper][1]) if n in privates]
+    rank = {src: i for i, src in enumerate(dict.fromkeys(v[0] for v in privates.values()))}
+    needed.sort(key=lambda h: (rank[privates[h][0]], privates[h][1].lineno))  # stable output
     helpers = [_drop_relative_imports(ast.get_source_segment(*privates[h])) for h in needed]
     used = _names_used(node).union(*(_names_used(privates[h][1]) for h in needed))
     imports = {line for m in {privates[h][0] for h in needed} | {inspect.getsource(module)}
