@@ -161,27 +161,52 @@ def cases_for(problem: str) -> list[Case]:
 
 
 def wrong_outputs(case: Case) -> list[tuple[str, object]]:
-    """``(message, output)`` of every known mistake on the case's inputs."""
+    """``(message, output)`` of every known mistake that this case tells apart.
+
+    A mistake whose output passes the case (e.g. a dtype slip on float64
+    inputs) says nothing about a failure here, so it is left out.
+    """
     if case.wrong is not None:
         return case.wrong
     from . import mistakes  # noqa: F401  (registers the variants)
-    outputs = []
+    outputs, expected = [], None
     for message, wrong in MISTAKES.get(case.problem, []):
         args, kwargs = case.inputs()
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                outputs.append((message, wrong(*args, **kwargs)))
+                out = wrong(*args, **kwargs)
+            if expected is None:
+                expected = (case.expected(),)
         except Exception:
             continue
+        if not _agrees(out, expected[0], case, case.rtol, case.atol, exact=True):
+            outputs.append((message, out))
     return outputs
 
 
+def _agrees(got, other, case: Case, rtol: float, atol: float, exact: bool) -> bool:
+    """``got`` equals ``other`` as the case compares (index sets, or values)."""
+    if case.sets:
+        try:
+            assert_same_sets(got, other)
+        except CheckFailure:
+            return False
+        return True
+    return matches(got, other, rtol=rtol, atol=atol, exact_dtype=exact)
+
+
 def diagnose(case: Case, got) -> str | None:
-    """Name the mistake whose output ``got`` matches, if any."""
-    for message, out in wrong_outputs(case):
-        if matches(got, out, rtol=max(case.rtol, 1e-6), atol=max(case.atol, 1e-9)):
-            return message
+    """Name the mistake whose output ``got`` matches, if any.
+
+    A match in dtype as well as in values wins over a match in values only.
+    """
+    candidates = wrong_outputs(case)
+    rtol, atol = max(case.rtol, 1e-6), max(case.atol, 1e-9)
+    for exact in (True, False):
+        for message, out in candidates:
+            if _agrees(got, out, case, rtol, atol, exact):
+                return message
     return None
 
 

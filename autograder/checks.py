@@ -137,10 +137,11 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
             f"tolerance rtol={rtol:g}, atol={atol:g})")
 
 
-def matches(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
+def matches(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
+            exact_dtype: bool = False) -> bool:
     """True when :func:`assert_close` would pass."""
     try:
-        assert_close(got, expected, rtol=rtol, atol=atol)
+        assert_close(got, expected, rtol=rtol, atol=atol, exact_dtype=exact_dtype)
         return True
     except CheckFailure:
         return False
@@ -172,6 +173,10 @@ def assert_unchanged(before, after, *, name: str) -> None:
     """Purity: the argument ``name`` must be exactly as it was before the call."""
     if isinstance(before, np.random.Generator):
         return  # drawing from an rng is its purpose
+    if isinstance(before, dict) and isinstance(after, dict) and set(after) != set(before):
+        raise CheckFailure(f"your function changed its input {name} in place (keys "
+                           f"{sorted(set(after) ^ set(before))} added or removed); "
+                           "build and return a new dict instead", "mutates its input")
     try:
         assert_close(after, before, rtol=0, atol=0, name=name)
     except CheckFailure:

@@ -65,18 +65,27 @@ def test_stale_check_can_fail(tmp_path):
     assert build.notebook_text(spec.load(folder)) != before
 
 
-def _run_notebook(path: Path) -> nbformat.NotebookNode:
-    import nbclient
-    nb = nbformat.read(path, as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb
+_EXECUTE = """
+import sys, nbformat, nbclient
+nb = nbformat.read(sys.argv[1], as_version=4)
+nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                        resources={"metadata": {"path": sys.argv[3]}}).execute()
+nbformat.write(nb, sys.argv[2])
+"""
 
 
-def test_source_notebooks_run_top_to_bottom_with_their_plots():
+def _run_notebook(path: Path, out: Path) -> nbformat.NotebookNode:
+    """Execute a notebook under nbclient, in its own process, and return it."""
+    proc = subprocess.run([sys.executable, "-c", _EXECUTE, str(path), str(out), str(path.parent)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{path.name}: {proc.stderr[-3000:]}"
+    return nbformat.read(out, as_version=4)
+
+
+def test_source_notebooks_run_top_to_bottom_with_their_plots(tmp_path):
     paths = [ROOT / "source" / a / f"{a}.ipynb" for a in ASSIGNMENTS]
     with ThreadPoolExecutor(2) as pool:
-        notebooks = list(pool.map(_run_notebook, paths))
+        notebooks = list(pool.map(_run_notebook, paths, [tmp_path / p.name for p in paths]))
     for name, nb in zip(ASSIGNMENTS, notebooks):
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
         assert not [o for o in outputs if o.output_type == "error"], name

@@ -1,1 +1,697 @@
-"""Typical wrong (and correct, differently written) variants for the optimizers topic."""
+"""Typical wrong (and correct, differently written) variants for the optimizers topic.
+
+Conventions the battery (``problems/optimizers.py``) relies on:
+
+* the messages of the "float64 out for float32 in" variants start with
+  ``"float32 input came back as float64"``: their values are right, and only they
+  may explain a failure whose values are right but whose dtype is not;
+* the in-place variants (``MUTATES``) return the right values; only the purity
+  check catches them, and it names the one whose leftover inputs match;
+* the dtype variants come first in each function's list, so ``cases.diagnose``
+  (first match) still prefers them over the in-place ones.
+
+Every variant is named exactly as the function and uses only ``np`` and builtins,
+so the audit can splice it into a submission.  The correct ones validate their
+input as the contract asks (``lr <= 0``, ``w``/``dw`` shapes) and keep the dtype.
+"""
+import numpy as np
+
+import reference as ref  # noqa: F401  (variants may call ref.<name>)
+
+from ..cases import correct, mistake
+
+MUTATES = ("functional update: your step writes into the {what} it was given ({how}); "
+           "return new arrays and a new state dict instead, so the caller's values survive")
+
+
+# ================================================================ sgd
+
+@mistake("sgd", "float32 input came back as float64: compute in w's dtype "
+                "(do not convert with np.array(w, dtype=float))")
+def sgd(w, dw, state, lr):  # noqa: F811
+    return np.array(w, dtype=np.float64) - lr * np.array(dw, dtype=np.float64), {}
+
+
+@mistake("sgd", "the update goes uphill: gradient descent subtracts, w - lr*dw, not w + lr*dw")
+def sgd(w, dw, state, lr):
+    return w + lr * dw, {}
+
+
+@mistake("sgd", "the learning rate is missing: the step is w - lr*dw, not w - dw")
+def sgd(w, dw, state, lr):  # noqa: F811
+    return w - dw, {}
+
+
+@mistake("sgd", "sgd must return a pair (w_new, state_new), e.g. (w - lr*dw, {}), "
+                "not only w_new")
+def sgd(w, dw, state, lr):  # noqa: F811
+    return w - lr * dw
+
+
+@mistake("sgd", MUTATES.format(what="array w", how="w -= lr*dw changes the caller's w"))
+def sgd(w, dw, state, lr):  # noqa: F811
+    w -= lr * dw
+    return w, state
+
+
+@correct("sgd")
+def sgd(w, dw, state, lr):  # noqa: F811
+    """np.multiply / np.subtract with out= into fresh arrays"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got lr={lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"dw must have the shape of w {w.shape}, got {dw.shape}")
+    step = np.multiply(lr, dw, out=np.empty_like(w), casting="unsafe")
+    return np.subtract(w, step, out=np.empty_like(w)), {}
+
+
+@correct("sgd")
+def sgd(w, dw, state, lr):  # noqa: F811
+    """in-place subtraction on a copy of w"""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w_new = np.array(w, dtype=float) if np.asarray(w).dtype.kind != "f" else np.array(w)
+    w_new -= (lr * np.asarray(dw)).astype(w_new.dtype)
+    return w_new, dict()
+
+
+# ================================================================ momentum
+
+@mistake("momentum", "float32 input came back as float64: a fresh v made with "
+                     "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros(np.shape(w))) + (1 - beta) * dw
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "this is PyTorch's form v = beta*v + dw; the lecture's momentum is the "
+                     "moving average v = beta*v + (1-beta)*dw")
+def momentum(w, dw, state, lr, beta=0.9):
+    v = beta * state.get("v", np.zeros_like(w)) + dw
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "(1-beta) sits on the wrong term: v = beta*v + (1-beta)*dw, "
+                     "not (1-beta)*v + beta*dw")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = (1 - beta) * state.get("v", np.zeros_like(w)) + beta * dw
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "the update goes uphill: w - lr*v, not w + lr*v")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
+    return w + lr * v, {"v": v}
+
+
+@mistake("momentum", "the incoming state is ignored: v must continue from state['v'] "
+                     "(zeros only when state is {}), otherwise there is no momentum")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = (1 - beta) * dw
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "the step uses the old v: update v = beta*v + (1-beta)*dw first, "
+                     "then step with the new v")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v_old = state.get("v", np.zeros_like(w))
+    return w - lr * v_old, {"v": beta * v_old + (1 - beta) * dw}
+
+
+@mistake("momentum", "beta is hard-coded to 0.9: use the beta argument")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = 0.9 * state.get("v", np.zeros_like(w)) + 0.1 * dw
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", MUTATES.format(what="state dict",
+                                    how="state['v'] = ... changes the caller's state"))
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    state["v"] = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
+    return w - lr * state["v"], state
+
+
+@correct("momentum")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    """v = dw + beta*(v - dw), the same moving average rearranged"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"w and dw shapes differ: {w.shape} vs {dw.shape}")
+    v = np.asarray(state["v"], dtype=w.dtype) if "v" in state else np.zeros_like(w)
+    v = dw + beta * (v - dw)
+    return w - lr * v, {"v": v}
+
+
+@correct("momentum")
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    """a copied state dict, updated in place (only the copies)"""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w_new = np.array(w, dtype=float) if np.asarray(w).dtype.kind != "f" else np.array(w)
+    new = {k: np.array(val, dtype=w_new.dtype) for k, val in state.items()}
+    v = new.setdefault("v", np.zeros_like(w_new))
+    v *= beta
+    v += (1 - beta) * np.asarray(dw, dtype=w_new.dtype)
+    w_new -= lr * v
+    return w_new, new
+
+
+# ================================================================ nesterov
+
+@mistake("nesterov", "float32 input came back as float64: a fresh v made with "
+                     "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros(np.shape(w))) + dw
+    return w - lr * (dw + beta * v), {"v": v}
+
+
+@mistake("nesterov", "this is the plain momentum step w - lr*v; Nesterov looks ahead: "
+                     "w - lr*(dw + beta*v)")
+def nesterov(w, dw, state, lr, beta=0.9):
+    v = beta * state.get("v", np.zeros_like(w)) + dw
+    return w - lr * v, {"v": v}
+
+
+@mistake("nesterov", "wrong look-ahead: the step is dw + beta*v (beta times the new v), "
+                     "not dw + v")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros_like(w)) + dw
+    return w - lr * (dw + v), {"v": v}
+
+
+@mistake("nesterov", "this is CS231n's form (v = beta*v - lr*dw, w += -beta*v_prev + "
+                     "(1+beta)*v), where v holds -lr times the velocity; the contract is "
+                     "PyTorch's: v = beta*v + dw, w - lr*(dw + beta*v)")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v_prev = state.get("v", np.zeros_like(w))
+    v = beta * v_prev - lr * dw
+    return w - beta * v_prev + (1 + beta) * v, {"v": v}
+
+
+@mistake("nesterov", "Nesterov here is PyTorch's form v = beta*v + dw, without the (1-beta) "
+                     "factor of the lecture's momentum")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
+    return w - lr * (dw + beta * v), {"v": v}
+
+
+@mistake("nesterov", "the update goes uphill: w - lr*(dw + beta*v), not w + lr*(...)")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros_like(w)) + dw
+    return w + lr * (dw + beta * v), {"v": v}
+
+
+@mistake("nesterov", "the incoming state is ignored: v must continue from state['v'] "
+                     "(zeros only when state is {})")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = dw
+    return w - lr * (dw + beta * v), {"v": v}
+
+
+@mistake("nesterov", MUTATES.format(what="array w", how="w -= ... changes the caller's w"))
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    v = beta * state.get("v", np.zeros_like(w)) + dw
+    w -= lr * (dw + beta * v)
+    return w, {"v": v}
+
+
+@correct("nesterov")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    """the step expanded in the old v: w - lr*((1+beta)*dw + beta^2*v_old)"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"w and dw shapes differ: {w.shape} vs {dw.shape}")
+    v_old = np.asarray(state["v"], dtype=w.dtype) if "v" in state else np.zeros_like(w)
+    w_new = w - lr * ((1 + beta) * dw + beta * beta * v_old)
+    return w_new, {"v": beta * v_old + dw}
+
+
+@correct("nesterov")
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    """np.multiply / np.add with out= into fresh arrays"""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w = np.asarray(w)
+    dt = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
+    dw = np.asarray(dw, dtype=dt)
+    v = np.multiply(beta, np.asarray(state.get("v", np.zeros(w.shape)), dtype=dt),
+                    out=np.empty(w.shape, dt))
+    np.add(v, dw, out=v)
+    look = np.add(dw, np.multiply(beta, v, out=np.empty(w.shape, dt)), out=np.empty(w.shape, dt))
+    return np.subtract(w, np.multiply(lr, look, out=look), out=np.empty(w.shape, dt)), {"v": v}
+
+
+# ================================================================ adagrad
+
+@mistake("adagrad", "float32 input came back as float64: a fresh G made with "
+                    "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    G = state.get("G", np.zeros(np.shape(w))) + dw ** 2
+    return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
+
+
+@mistake("adagrad", "G is not accumulated: AdaGrad sums the squares over all steps, "
+                    "G = G + dw^2, not G = dw^2")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
+    G = dw ** 2
+    return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
+
+
+@mistake("adagrad", "the square root is missing: divide by sqrt(G) + eps, not G + eps")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    G = state.get("G", np.zeros_like(w)) + dw ** 2
+    return w - lr * dw / (G + eps), {"G": G}
+
+
+@mistake("adagrad", "the squares are summed over all elements: G is per coordinate, "
+                    "G = G + dw**2 elementwise, not G + sum(dw**2)")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    G = state.get("G", np.zeros_like(w)) + np.sum(dw ** 2)
+    return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
+
+
+@mistake("adagrad", "eps is inside the square root: the denominator is sqrt(G) + eps, "
+                    "not sqrt(G + eps)")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    G = state.get("G", np.zeros_like(w)) + dw ** 2
+    return w - lr * dw / np.sqrt(G + eps), {"G": G}
+
+
+@mistake("adagrad", "eps is missing: a zero gradient from a fresh state gives 0/0 = nan; "
+                    "divide by sqrt(G) + eps")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    G = state.get("G", np.zeros_like(w)) + dw ** 2
+    return w - lr * dw / np.sqrt(G), {"G": G}
+
+
+@mistake("adagrad", MUTATES.format(what="state's array G",
+                                   how="G += dw**2 adds into the caller's state['G']"))
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    G = state["G"] if "G" in state else np.zeros_like(w)
+    G += dw ** 2
+    return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
+
+
+@correct("adagrad")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    """np.square / np.add with out=, and the rate lr/(sqrt(G)+eps) computed first"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"w and dw shapes differ: {w.shape} vs {dw.shape}")
+    G = np.array(state["G"], dtype=w.dtype) if "G" in state else np.zeros_like(w)
+    np.add(G, np.square(dw), out=G)
+    rate = lr / (np.sqrt(G) + eps)
+    return w - rate * dw, {"G": G}
+
+
+@correct("adagrad")
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    """in-place updates on copies of w and G"""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w_new = np.array(w, dtype=float) if np.asarray(w).dtype.kind != "f" else np.array(w)
+    g = np.asarray(dw, dtype=w_new.dtype)
+    G = np.array(state.get("G", np.zeros_like(w_new)), dtype=w_new.dtype)
+    G += g * g
+    w_new -= lr * g / (G ** 0.5 + eps)
+    return w_new, {"G": G}
+
+
+# ================================================================ rmsprop
+
+@mistake("rmsprop", "float32 input came back as float64: a fresh s made with "
+                    "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    s = beta * state.get("s", np.zeros(np.shape(w))) + (1 - beta) * dw ** 2
+    return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
+
+
+@mistake("rmsprop", "beta and 1-beta are swapped: s = beta*s + (1-beta)*dw^2 keeps most of "
+                    "the old average")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
+    s = (1 - beta) * state.get("s", np.zeros_like(w)) + beta * dw ** 2
+    return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
+
+
+@mistake("rmsprop", "the square root is missing: divide by sqrt(s) + eps, not s + eps")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    s = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
+    return w - lr * dw / (s + eps), {"s": s}
+
+
+@mistake("rmsprop", "eps is inside the square root: the denominator is sqrt(s) + eps, "
+                    "not sqrt(s + eps)")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    s = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
+    return w - lr * dw / np.sqrt(s + eps), {"s": s}
+
+
+@mistake("rmsprop", "the (1-beta) factor on dw^2 is missing: s = beta*s + (1-beta)*dw^2 "
+                    "is a moving average, not a decayed sum")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    s = beta * state.get("s", np.zeros_like(w)) + dw ** 2
+    return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
+
+
+@mistake("rmsprop", "the incoming state is ignored: s must continue from state['s'] "
+                    "(zeros only when state is {})")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    s = (1 - beta) * dw ** 2
+    return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
+
+
+@mistake("rmsprop", MUTATES.format(what="state dict",
+                                   how="state['s'] = ... changes the caller's state"))
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    state["s"] = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
+    return w - lr * dw / (np.sqrt(state["s"]) + eps), state
+
+
+@correct("rmsprop")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    """s = s + (1-beta)*(dw^2 - s), the moving average rearranged"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"w and dw shapes differ: {w.shape} vs {dw.shape}")
+    s = np.asarray(state["s"], dtype=w.dtype) if "s" in state else np.zeros_like(w)
+    s = s + (1 - beta) * (dw * dw - s)
+    return w - lr * dw / (np.power(s, 0.5) + eps), {"s": s}
+
+
+@correct("rmsprop")
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+    """a copied state dict updated in place, np.multiply / np.add with out="""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w_new = np.array(w, dtype=float) if np.asarray(w).dtype.kind != "f" else np.array(w)
+    g = np.asarray(dw, dtype=w_new.dtype)
+    new = {k: np.array(val, dtype=w_new.dtype) for k, val in state.items()}
+    s = new.setdefault("s", np.zeros_like(w_new))
+    np.multiply(s, beta, out=s)
+    np.add(s, (1 - beta) * np.square(g), out=s)
+    w_new -= lr * g / (np.sqrt(s) + eps)
+    return w_new, new
+
+
+# ================================================================ adadelta
+
+@mistake("adadelta", "float32 input came back as float64: the fresh E[g^2], E[dx^2] = "
+                     "np.zeros(w.shape) are float64; use np.zeros_like(w)")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    Eg2 = rho * state.get("Eg2", np.zeros(np.shape(w))) + (1 - rho) * dw ** 2
+    Edx2 = state.get("Edx2", np.zeros(np.shape(w)))
+    dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
+    return w - lr * dx, {"Eg2": Eg2, "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
+
+
+@mistake("adadelta", "lr is ignored: PyTorch's AdaDelta scales the step, w - lr*dx")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
+    Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
+    Edx2 = state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
+    return w - dx, {"Eg2": Eg2, "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
+
+
+@mistake("adadelta", "E[dx^2] is updated (decayed by rho) before the step is computed: dx "
+                     "must use the old E[dx^2], and only then E[dx^2] = rho*E[dx^2] + "
+                     "(1-rho)*dx^2")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
+    Edx2 = rho * state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
+    return w - lr * dx, {"Eg2": Eg2, "Edx2": Edx2 + (1 - rho) * dx ** 2}
+
+
+@mistake("adadelta", "rho and 1-rho are swapped: E = rho*E + (1-rho)*new keeps most of "
+                     "the old average")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    Eg2 = (1 - rho) * state.get("Eg2", np.zeros_like(w)) + rho * dw ** 2
+    Edx2 = state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
+    return w - lr * dx, {"Eg2": Eg2, "Edx2": (1 - rho) * Edx2 + rho * dx ** 2}
+
+
+@mistake("adadelta", "eps is missing from the numerator: with E[dx^2] = 0 at the start, "
+                     "sqrt(E[dx^2]) = 0 and AdaDelta never moves; use sqrt(E[dx^2] + eps)")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
+    Edx2 = state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Edx2) / np.sqrt(Eg2 + eps) * dw
+    return w - lr * dx, {"Eg2": Eg2, "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
+
+
+@mistake("adadelta", "the ratio is upside down: dx = sqrt(E[dx^2]+eps) / sqrt(E[g^2]+eps) * dw")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
+    Edx2 = state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Eg2 + eps) / np.sqrt(Edx2 + eps) * dw
+    return w - lr * dx, {"Eg2": Eg2, "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
+
+
+@mistake("adadelta", "E[g^2] must be updated with this step's dw^2 before dx is computed; "
+                     "your dx uses the old E[g^2]")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    Eg2_old = state.get("Eg2", np.zeros_like(w))
+    Edx2 = state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2_old + eps) * dw
+    return w - lr * dx, {"Eg2": rho * Eg2_old + (1 - rho) * dw ** 2,
+                         "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
+
+
+@mistake("adadelta", MUTATES.format(what="state dict",
+                                    how="state['Eg2'] = ... / state['Edx2'] = ... change "
+                                        "the caller's state"))
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    state["Eg2"] = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
+    Edx2 = state.get("Edx2", np.zeros_like(w))
+    dx = np.sqrt(Edx2 + eps) / np.sqrt(state["Eg2"] + eps) * dw
+    state["Edx2"] = rho * Edx2 + (1 - rho) * dx ** 2
+    return w - lr * dx, state
+
+
+@correct("adadelta")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    """one square root of the ratio, sqrt((E[dx^2]+eps)/(E[g^2]+eps))"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"w and dw shapes differ: {w.shape} vs {dw.shape}")
+    Eg2 = np.asarray(state.get("Eg2", np.zeros_like(w)), dtype=w.dtype)
+    Edx2 = np.asarray(state.get("Edx2", np.zeros_like(w)), dtype=w.dtype)
+    Eg2 = Eg2 + (1 - rho) * (dw * dw - Eg2)
+    dx = np.sqrt((Edx2 + eps) / (Eg2 + eps)) * dw
+    Edx2 = Edx2 + (1 - rho) * (dx * dx - Edx2)
+    return w - lr * dx, {"Edx2": Edx2, "Eg2": Eg2}
+
+
+@correct("adadelta")
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+    """a copied state dict, updated in place with out= (only the copies)"""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w_new = np.array(w, dtype=float) if np.asarray(w).dtype.kind != "f" else np.array(w)
+    g = np.asarray(dw, dtype=w_new.dtype)
+    new = {k: np.array(val, dtype=w_new.dtype) for k, val in state.items()}
+    Eg2 = new.setdefault("Eg2", np.zeros_like(w_new))
+    Edx2 = new.setdefault("Edx2", np.zeros_like(w_new))
+    np.multiply(Eg2, rho, out=Eg2)
+    np.add(Eg2, (1 - rho) * g ** 2, out=Eg2)
+    rms_dx = np.sqrt(Edx2 + eps)
+    rms_g = np.sqrt(Eg2 + eps)
+    dx = rms_dx / rms_g * g
+    Edx2 *= rho
+    Edx2 += (1 - rho) * dx ** 2
+    w_new -= lr * dx
+    return w_new, new
+
+
+# ================================================================ adam
+
+@mistake("adam", "float32 input came back as float64: the fresh m, v = np.zeros(w.shape) "
+                 "are float64; use np.zeros_like(w)")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", np.zeros(np.shape(w))) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros(np.shape(w))) + (1 - beta2) * dw ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "float32 input came back as float64: np.sqrt(1 - beta2**t) is a numpy "
+                 "float64 scalar, and (in NumPy 2) it turns float32 arrays into float64; use "
+                 "math.sqrt(1 - beta2**t) or (1 - beta2**t) ** 0.5, or v_hat = v/(1-beta2**t)")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    denom = np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps
+    return w - lr * m / (1 - beta1 ** t) / denom, {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "the bias correction is missing: use m_hat = m/(1-beta1^t) and "
+                 "v_hat = v/(1-beta2^t) in the step")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    return w - lr * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "t is incremented after the update: do t = t + 1 first and use that t in "
+                 "the bias correction (with t = 0, 1 - beta^0 = 0 divides by zero)")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0)
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t + 1}
+
+
+@mistake("adam", "t is never incremented: each step must return t + 1 in the state, "
+                 "otherwise the bias correction stays that of the first step")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 1)
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "eps is inside the square root: the denominator is sqrt(v_hat) + eps, "
+                 "not sqrt(v_hat + eps)")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / np.sqrt(v_hat + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "beta1 and beta2 are swapped: beta1 belongs to m (the gradient average), "
+                 "beta2 to v (the squared-gradient average)")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0) + 1
+    m = beta2 * state.get("m", np.zeros_like(w)) + (1 - beta2) * dw
+    v = beta1 * state.get("v", np.zeros_like(w)) + (1 - beta1) * dw ** 2
+    m_hat = m / (1 - beta2 ** t)
+    v_hat = v / (1 - beta1 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "m_hat is corrected with beta2: m_hat = m/(1-beta1^t), "
+                 "v_hat = v/(1-beta2^t)")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    m_hat = m / (1 - beta2 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", "this is the paper's 'efficient' form lr*sqrt(1-beta2^t)/(1-beta1^t) * "
+                 "m/(sqrt(v)+eps), where eps is not added to sqrt(v_hat): the contract asks "
+                 "for lr*m_hat/(sqrt(v_hat)+eps), and the two differ when gradients are small")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    t = state.get("t", 0) + 1
+    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    alpha_t = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return w - alpha_t * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
+
+
+@mistake("adam", MUTATES.format(what="state dict",
+                                how="state['t'] += 1, state['m'] = ... change the "
+                                    "caller's state"))
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    state["t"] = state.get("t", 0) + 1
+    state["m"] = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    state["v"] = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
+    m_hat = state["m"] / (1 - beta1 ** state["t"])
+    v_hat = state["v"] / (1 - beta2 ** state["t"])
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), state
+
+
+@correct("adam")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    """alpha_t = lr*sqrt(1-beta2^t)/(1-beta1^t) with eps scaled to eps*sqrt(1-beta2^t)"""
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if dw.shape != w.shape:
+        raise ValueError(f"w and dw shapes differ: {w.shape} vs {dw.shape}")
+    t = int(state.get("t", 0)) + 1
+    m = np.asarray(state.get("m", np.zeros_like(w)), dtype=w.dtype)
+    v = np.asarray(state.get("v", np.zeros_like(w)), dtype=w.dtype)
+    m = m + (1 - beta1) * (dw - m)
+    v = v + (1 - beta2) * (dw * dw - v)
+    import math
+    c2 = math.sqrt(1 - beta2 ** t)
+    alpha_t = lr * c2 / (1 - beta1 ** t)
+    return w - alpha_t * m / (np.sqrt(v) + eps * c2), {"m": m, "v": v, "t": t}
+
+
+@correct("adam")
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    """intermediate copies updated in place, out= into fresh arrays"""
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    if np.shape(w) != np.shape(dw):
+        raise ValueError("w and dw must have the same shape")
+    w_new = np.array(w, dtype=float) if np.asarray(w).dtype.kind != "f" else np.array(w)
+    g = np.asarray(dw, dtype=w_new.dtype)
+    new = {k: (np.array(val, dtype=w_new.dtype) if k in ("m", "v") else val)
+           for k, val in state.items()}
+    new["t"] = new.get("t", 0) + 1
+    m = new.setdefault("m", np.zeros_like(w_new))
+    v = new.setdefault("v", np.zeros_like(w_new))
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * np.square(g)
+    m_hat = np.divide(m, 1 - beta1 ** new["t"], out=np.empty_like(m))
+    v_hat = np.divide(v, 1 - beta2 ** new["t"], out=np.empty_like(v))
+    np.sqrt(v_hat, out=v_hat)
+    v_hat += eps
+    w_new -= lr * m_hat / v_hat
+    return w_new, new

@@ -128,8 +128,9 @@ def standardize_fit():
     return [
         value("standardize_fit", "features on very different scales", X_TRAIN, weight=2),
         value("standardize_fit", "a constant column gets sigma = 1", X_CONST, weight=2),
-        value("standardize_fit", "m = 1: every column is constant", X_TRAIN[:1], hidden=True),
-        value("standardize_fit", "more columns than rows (m=3, n=4)", X_CONST[:3], hidden=True),
+        value("standardize_fit", "m = 1: every column is constant", _features(21, 1), hidden=True),
+        value("standardize_fit", "more columns than rows (m=3, n=4)",
+              np.column_stack([_features(22, 3)[:, :3], np.full(3, 2.5)]), hidden=True),
         value("standardize_fit", "integer input gives float64", X_INT, hidden=True),
         float32("standardize_fit", X_CONST),
         pure("standardize_fit", X_CONST),
