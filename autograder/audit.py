@@ -8,7 +8,9 @@ and *diagnosed* when its feedback names its own mistake.
 """
 from __future__ import annotations
 
+import concurrent.futures as cf
 import dataclasses
+import os
 import tempfile
 from pathlib import Path
 
@@ -35,43 +37,52 @@ class AuditRow:
         return dataclasses.asdict(self)
 
 
-def _grade_variant(problem: str, fn, folder: Path, limits: sandbox.Limits):
-    path = folder / f"{problem}_{fn.__name__}_{id(fn)}.py"
-    path.write_text(flatten.submission_with(problem, fn), encoding="utf-8")
-    one = spec.Assignment("audit", "audit", {problem: 1.0}, folder)
+def _grade_variant(job):
+    problem, source, folder, limits = job
+    path = Path(folder) / f"{problem}_{abs(hash(source)):x}.py"
+    path.write_text(source, encoding="utf-8")
+    one = spec.Assignment("audit", "audit", {problem: 1.0}, Path(folder))
     return grade_submission(path, one, limits=limits).problems[0]
+
+
+def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits(),
+          jobs: int | None = None, problems: list[str] | None = None) -> list[AuditRow]:
+    """Grade every wrong and correct variant of each function, in parallel."""
+    from . import mistakes  # noqa: F401  (registers the variants)
+    names = problems or list(assignment.points)
+    variants = [(p, "wrong", msg, fn) for p in names for msg, fn in MISTAKES.get(p, [])]
+    variants += [(p, "right", fn.__doc__ or fn.__name__, fn) for p in names
+                 for fn in CORRECT.get(p, [])]
+    rows = {p: AuditRow(p) for p in names}
+    with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp, \
+            cf.ProcessPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits) for p, _, _, fn in variants]
+        for (problem, kind, message, _), result in zip(variants, pool.map(_grade_variant, jobs_)):
+            row = rows[problem]
+            if kind == "right":
+                row.right += 1
+                if result.points == result.max_points:
+                    row.passed += 1
+                else:
+                    failed = [f"{c.name}: {c.message}" for c in result.checks if not c.passed]
+                    row.rejected.append(f"{message}: {failed[:2]}")
+                continue
+            row.wrong += 1
+            if result.points == result.max_points:
+                row.escaped.append(message)
+            elif any(c.diagnosis == message for c in result.checks):
+                row.caught += 1
+                row.diagnosed += 1
+            else:
+                row.caught += 1
+                row.undiagnosed.append(message)
+    return [rows[p] for p in names]
 
 
 def audit_problem(problem: str, limits: sandbox.Limits = sandbox.Limits()) -> AuditRow:
     """Grade every wrong and correct variant of ``problem``."""
-    from . import mistakes  # noqa: F401  (registers the variants)
-    row = AuditRow(problem)
-    with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
-        for message, fn in MISTAKES.get(problem, []):
-            row.wrong += 1
-            result = _grade_variant(problem, fn, Path(tmp), limits)
-            if result.points < result.max_points:
-                row.caught += 1
-                if any(c.diagnosis == message for c in result.checks):
-                    row.diagnosed += 1
-                else:
-                    row.undiagnosed.append(message)
-            else:
-                row.escaped.append(message)
-        for fn in CORRECT.get(problem, []):
-            row.right += 1
-            result = _grade_variant(problem, fn, Path(tmp), limits)
-            if result.points == result.max_points:
-                row.passed += 1
-            else:
-                failed = [f"{c.name}: {c.message}" for c in result.checks if not c.passed]
-                row.rejected.append(f"{fn.__doc__ or fn.__name__}: {failed[:2]}")
-    return row
-
-
-def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()) -> list[AuditRow]:
-    """Audit every function of ``assignment``."""
-    return [audit_problem(p, limits) for p in assignment.points]
+    one = spec.Assignment("audit", "audit", {problem: 1.0}, Path("."))
+    return audit(one, limits)[0]
 
 
 def format_table(rows: list[AuditRow]) -> str:
@@ -99,4 +110,5 @@ def format_table(rows: list[AuditRow]) -> str:
 
 if __name__ == "__main__":  # python -m autograder.audit sigmoid relu ...
     import sys
-    print(format_table([audit_problem(p) for p in sys.argv[1:]]))
+    print(format_table(audit(spec.Assignment("audit", "audit", {p: 1.0 for p in sys.argv[1:]},
+                                             Path(".")))))

@@ -36,9 +36,10 @@ def sigmoid_grad(z):  # noqa: F811
     return z * (1 - z)
 
 
-@mistake("sigmoid_grad", "missing the (1 - s) factor: sigma'(z) = s(1-s)")
+@mistake("sigmoid_grad", "sigma'(z) = s(1 - s) with s = sigma(z); the (1 - s) factor uses z "
+                         "instead of s")
 def sigmoid_grad(z):  # noqa: F811
-    return 1 / (1 + np.exp(-z)) ** 1
+    return 1 / (1 + np.exp(-z)) * (1 - z)
 
 
 @mistake("sigmoid_grad", "the derivative is s(1-s); s(1+s) has the wrong sign")
@@ -123,3 +124,55 @@ def sigmoid(z):  # noqa: F811
     z = np.asarray(z)
     z = z if z.dtype.kind == "f" else z.astype(np.float64)
     return np.exp(-np.logaddexp(z.dtype.type(0), -z))
+
+
+@correct("sigmoid_grad")
+def sigmoid_grad(z):  # noqa: F811
+    """s(1 - s) with s computed through tanh"""
+    s = (1 + np.tanh(z / 2)) / 2
+    return s * (1 - s)
+
+
+@correct("sigmoid_grad")
+def sigmoid_grad(z):  # noqa: F811
+    """exp(-log(1 + e^-z) - log(1 + e^z)), i.e. sigma(z) sigma(-z), in logs"""
+    zero = z.dtype.type(0)
+    return np.exp(-np.logaddexp(zero, -z) - np.logaddexp(zero, z))
+
+
+@correct("relu")
+def relu(z):  # noqa: F811
+    """np.where on the sign"""
+    return np.where(z > 0, z, 0)
+
+
+@correct("relu")
+def relu(z):  # noqa: F811
+    """z times the mask z > 0"""
+    return z * (z > 0)
+
+
+@correct("relu_grad")
+def relu_grad(z):  # noqa: F811
+    """numpy's heaviside step, with value 0 at 0"""
+    return np.heaviside(z, 0)
+
+
+@correct("relu_grad")
+def relu_grad(z):  # noqa: F811
+    """np.where on the sign, in z's floating dtype"""
+    return np.where(z > 0, 1.0, 0.0).astype(np.result_type(z, 1.0))
+
+
+@correct("tanh_grad")
+def tanh_grad(z):  # noqa: F811
+    """(1 - tanh z)(1 + tanh z)"""
+    t = np.tanh(z)
+    return (1 - t) * (1 + t)
+
+
+@correct("tanh_grad")
+def tanh_grad(z):  # noqa: F811
+    """4 e^{-2|z|} / (1 + e^{-2|z|})^2, which never overflows"""
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / (1 + e) ** 2
