@@ -39,7 +39,7 @@ def _positive(kind):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if value <= 0:
+        if not 0 < value < float("inf"):  # also refuses nan and inf
             raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
         return value
     return parse
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 class Progress:
     """A one-line progress bar on stderr (a line per 10% when not a terminal)."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream=None):
+        stream = stream or sys.stderr
         self.total, self.stream, self.start = total, stream, time.monotonic()
         self.tty = stream.isatty()
         self.last_decile = -1
@@ -121,8 +122,10 @@ def cmd_grade(args) -> int:
     assignment = spec.load(args.assignment)
     found = discover(args.submissions, assignment.name)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     limits = sandbox.Limits(call_timeout=args.timeout, load_timeout=args.load_timeout)
     print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
           f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}", file=sys.stderr)

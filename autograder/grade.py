@@ -76,8 +76,9 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     result = board.result(time.monotonic() - start)
     if code not in (0, 1) or board.internal_errors:
         result.status = "crashed" if code not in (0, 1) else result.status
-        detail = "; ".join(board.internal_errors) or sink.getvalue()[-1500:]
-        result.message = (result.message + " | grader error: " + detail).strip(" |")
+        result.log = "; ".join(board.internal_errors) or sink.getvalue()[-3000:]
+        note = "the grader hit an internal error; your TA has the details"
+        result.message = f"{result.message} | {note}".strip(" |")
     return result
 
 

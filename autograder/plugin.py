@@ -1,10 +1,16 @@
 """The scoring pytest plugin: one pytest session grades one submission.
 
-* Options (group ``autograder``): ``--submission``, ``--assignment``,
-  ``--public-only``, ``--call-timeout``, ``--load-timeout``.
+The plugin is a :class:`Scoreboard` object, passed to ``pytest.main(plugins=[...])``
+with the assignment and the submission.
+
+* Options (group ``autograder``): ``--public-only``, ``--call-timeout`` and
+  ``--load-timeout`` override the board's settings; the ini keys
+  ``autograder_call_timeout`` and ``autograder_load_timeout`` come next, then
+  the board's own.
 * Marker ``points(problem, weight)``: which function a test grades and its
   share of that function's points; registered in :func:`pytest_configure`.
-* Fixture ``student``: a :class:`StudentProxy` to the sandboxed worker.
+* ``battery.py``'s ``student`` fixture gets its :class:`StudentProxy` to the
+  sandboxed worker from :meth:`Scoreboard.open_student`.
 * ``pytest_generate_tests`` turns each case of the assignment into a test
   item of ``battery.py``; ``pytest_runtest_makereport`` (a hook wrapper)
   records each outcome in the :class:`Scoreboard`.
@@ -19,6 +25,9 @@ from . import sandbox, spec
 from .cases import Raised, cases_for
 from .checks import CheckFailure
 from .results import CheckResult, ProblemResult, SubmissionResult
+
+#: Where a session's Scoreboard is kept, for the ``student`` fixture.
+BOARD = pytest.StashKey()
 
 
 class StudentProxy:
@@ -102,9 +111,31 @@ class Scoreboard:
 
     # -- hooks
 
+    def pytest_addoption(self, parser):
+        group = parser.getgroup("autograder", "grading one submission")
+        group.addoption("--public-only", action="store_true", default=None,
+                        help="run only the public cases (the student side)")
+        group.addoption("--call-timeout", type=float, default=None,
+                        help="seconds allowed per call of a student function")
+        group.addoption("--load-timeout", type=float, default=None,
+                        help="seconds allowed to load the submission")
+        parser.addini("autograder_call_timeout", "seconds allowed per call", default=None)
+        parser.addini("autograder_load_timeout", "seconds allowed to load", default=None)
+
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(problem, weight): the function a test "
                                            "grades and its share of that function's points")
+        config.stash[BOARD] = self
+        if config.getoption("public_only", None):
+            self.public_only = True
+        timeouts = {}
+        for key in ("call_timeout", "load_timeout"):
+            value = config.getoption(key, None) or config.getini(f"autograder_{key}")
+            if value:
+                timeouts[key] = float(value)
+        if timeouts:
+            import dataclasses
+            self.limits = dataclasses.replace(self.limits, **timeouts)
 
     def pytest_generate_tests(self, metafunc):
         if "case" not in metafunc.fixturenames:
@@ -118,8 +149,8 @@ class Scoreboard:
                     problem=problem, weight=case.weight)))
         metafunc.parametrize("case", params)
 
-    @pytest.fixture(scope="session")
-    def student(self):
+    def open_student(self):
+        """Start the worker; yield its :class:`StudentProxy`; stop it afterwards."""
         worker = self.worker_class(self.submission, self.limits)
         self.proxy = StudentProxy(worker)
         self.proxy.start()
@@ -136,6 +167,8 @@ class Scoreboard:
         report = outcome.get_result()
         if not (report.when == "call" or (report.when == "setup" and report.failed)):
             return
+        if "case" not in getattr(getattr(item, "callspec", None), "params", {}):
+            return  # not a battery case: nothing to score
         case = item.callspec.params["case"]
         marker = item.get_closest_marker("points")
         result = CheckResult(case.problem, case.name, case.hidden,

@@ -7,11 +7,13 @@
 * ``feedback/<student>.md`` and ``.html``: what failed, why, and the likely
   mistake.  Never hidden inputs, hidden expected values or reference code.
 * ``summary.md`` and ``summary.png``: class statistics.
-* ``results.jsonl``: the full grader-side record, TA eyes only.
+* ``ta/results.jsonl``: the full grader-side record (hidden values, student
+  output, grader logs): for TAs only, never to be shared with students.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import json
 import re
@@ -22,25 +24,36 @@ from .results import SubmissionResult
 from .spec import Assignment
 
 
-def _safe_name(student: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", student) or "student"
+def file_names(students: list[str]) -> list[str]:
+    """A safe, distinct file name for each student id.
+
+    Names that need changing (or that would collide) get a short hash of the
+    original id, so two students never share a report file.
+    """
+    names, seen = [], set()
+    for student in students:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip(".") or "student"
+        if name != student or name.lower() in seen:
+            name += "-" + hashlib.sha1(student.encode()).hexdigest()[:8]
+        seen.add(name.lower())
+        names.append(name)
+    return names
 
 
 def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path) -> None:
     """Write every report for ``results`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     write_gradebook(results, assignment, out / "gradebook.csv")
-    for sub in ("results", "feedback"):
+    for sub in ("results", "feedback", "ta"):
         (out / sub).mkdir(exist_ok=True)
-    for r in results:
-        name = _safe_name(r.student)
+    for r, name in zip(results, file_names([r.student for r in results])):
         (out / "results" / f"{name}.json").write_text(
             json.dumps(gradescope(r), indent=2), encoding="utf-8")
         md = feedback_markdown(r, assignment)
         (out / "feedback" / f"{name}.md").write_text(md, encoding="utf-8")
         (out / "feedback" / f"{name}.html").write_text(markdown_to_html(md, r.student),
                                                        encoding="utf-8")
-    with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
+    with open(out / "ta" / "results.jsonl", "w", encoding="utf-8") as fh:
         for r in results:
             fh.write(json.dumps(r.to_dict()) + "\n")
     (out / "summary.md").write_text(summary_markdown(results, assignment), encoding="utf-8")

@@ -95,6 +95,8 @@ class SubmissionResult:
         The start of what the student's code printed.
     seconds : float
         Wall-clock time spent grading.
+    log : str
+        Grader-side detail for TAs (internal errors); never shown to students.
     """
 
     student: str
@@ -104,6 +106,7 @@ class SubmissionResult:
     message: str = ""
     output: str = ""
     seconds: float = 0.0
+    log: str = ""
 
     @property
     def points(self) -> float:
@@ -117,4 +120,5 @@ class SubmissionResult:
         return {"student": self.student, "path": self.path, "status": self.status,
                 "points": self.points, "max_points": self.max_points,
                 "message": self.message, "output": self.output, "seconds": self.seconds,
+                "log": self.log,
                 "problems": [p.to_dict() for p in self.problems]}

@@ -82,7 +82,8 @@ def load(name_or_path: str | os.PathLike) -> Assignment:
         if fn not in known:
             raise SpecError(f"{path}: {fn!r} is not a gradable function; "
                             f"choose from {', '.join(sorted(known))}")
-        if isinstance(pts, bool) or not isinstance(pts, (int, float)) or pts < 0:
+        if (isinstance(pts, bool) or not isinstance(pts, (int, float))
+                or not 0 <= pts < float("inf")):
             raise SpecError(f"{path}: points for {fn!r} must be a number >= 0, got {pts!r}")
     return Assignment(folder.name, str(data.get("title", folder.name)),
                       {k: float(v) for k, v in points.items()}, folder)

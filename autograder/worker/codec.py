@@ -90,7 +90,7 @@ def encode(value, *, to_callback=None, to_handle=None) -> bytes:
         return len(blobs) - 1
 
     def enc(v, depth):
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             return {"unsafe": "too deeply nested value"}
         t = type(v)
         if v is None or t is bool or t is str:
@@ -150,6 +150,8 @@ def decode(payload: bytes, *, callback_caller=None, handles=None):
 def _decode(payload, callback_caller, handles):
     view = memoryview(payload)
     (n,) = struct.unpack(">I", view[:4])
+    if 4 + n > len(view):
+        raise CodecError("payload shorter than its declared head")
     head = json.loads(bytes(view[4:4 + n]).decode())
     pos, arrays = 4 + n, []
     while pos < len(view):
@@ -164,6 +166,8 @@ def _decode(payload, callback_caller, handles):
     def dec(v, depth):
         if depth > MAX_DEPTH:
             raise CodecError("value nested too deeply")
+        if type(v) is int and not -2**63 <= v < 2**64:
+            raise CodecError("integer out of range")
         if v is None or type(v) in (bool, int, float, str):
             return v
         if type(v) is list:

@@ -20,6 +20,8 @@ worker -> grader:
 """
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +40,7 @@ else:                    # run as a script inside the sandbox
 SKIP_TAG = "autograder-skip"
 _MAGIC = re.compile(r"^\s*[%!]")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
+_TIMED = re.compile(r"^(\s*)%(?:time|timeit)\s+(.*)$")  # %time stmt
 
 
 # ---------------------------------------------------------------- loading
@@ -67,9 +70,32 @@ def notebook_cells(path: str) -> list[tuple[str, str]]:
             if not lines[0].lstrip().startswith(("%%time", "%%capture")):
                 continue  # %%bash, %%writefile...: not Python
             lines = lines[1:]
-        keep = [ln for ln in lines if not (_MAGIC.match(ln) or _SHELL_ASSIGN.match(ln))]
-        cells.append((f"cell {i}", "\n".join(keep)))
+        cells.append((f"cell {i}", strip_magics("\n".join(lines))))
     return cells
+
+
+def strip_magics(src: str) -> str:
+    """Remove IPython line magics and shell lines from a cell's source.
+
+    A cell that already compiles is left alone (a ``% n`` continuation line is
+    Python); otherwise ``%time stmt`` keeps ``stmt`` and other magic or shell
+    lines are dropped.
+    """
+    try:
+        compile(src, "<cell>", "exec")
+        return src
+    except SyntaxError:
+        pass
+    keep = []
+    for line in src.splitlines():
+        timed = _TIMED.match(line)
+        if timed:  # indent the statement as the code around it needs
+            prev = next((k for k in reversed(keep) if k.strip()), "")
+            indent = len(prev) - len(prev.lstrip()) + (4 if prev.rstrip().endswith(":") else 0)
+            keep.append(" " * indent + timed.group(2))
+        elif not (_MAGIC.match(line) or _SHELL_ASSIGN.match(line)):
+            keep.append(line)
+    return "\n".join(keep)
 
 
 def load(path: str, stub_plots: bool = True) -> tuple[dict, list[str], bool]:
@@ -85,6 +111,8 @@ def load(path: str, stub_plots: bool = True) -> tuple[dict, list[str], bool]:
     if stub_plots:
         _stub_plotting()
     if path.endswith(".ipynb"):
+        # what an IPython kernel provides without an import
+        ns["display"] = ns["get_ipython"] = _Absorb()
         try:
             units, keep_going = notebook_cells(path), True
         except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
@@ -118,6 +146,9 @@ class _Absorb:
     def __getitem__(self, key):
         return self
 
+    def __setitem__(self, key, value):
+        pass
+
     def __iter__(self):
         return iter(())
 
@@ -132,16 +163,33 @@ def _subplots(nrows=1, ncols=1, *args, **kwargs):
     return _Absorb(), axes.squeeze()
 
 
+class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports every ``matplotlib``, ``mpl_toolkits`` and ``IPython`` module as a
+    no-op stand-in: plots cost time and show nothing in the sandbox."""
+
+    ROOTS = ("matplotlib", "mpl_toolkits", "IPython")
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.ROOTS:
+            return importlib.util.spec_from_loader(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module):
+        module.__path__ = []
+        module.__getattr__ = _Absorb().__getattr__
+        if module.__name__ == "matplotlib.pyplot":
+            module.subplots = _subplots
+
+
 def _stub_plotting():
-    """Make matplotlib and the notebook checks no-ops: they cost time and show
-    nothing in the sandbox."""
-    for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.cm", "matplotlib.colors",
-                 "matplotlib.animation", "matplotlib.ticker", "IPython", "IPython.display"):
-        mod = types.ModuleType(name)
-        mod.__getattr__ = lambda attr: _Absorb()
-        sys.modules[name] = mod
-    sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
-    sys.modules["matplotlib.pyplot"].subplots = _subplots
+    """Make plotting and the notebook checks no-ops inside the sandbox."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in _StubFinder.ROOTS:
+            del sys.modules[name]
+    sys.meta_path.insert(0, _StubFinder())
     # A notebook's setup cell imports the checks; here they are no-ops.
     for name in ("autograder", "autograder.notebook"):
         sys.modules[name] = types.ModuleType(name)
