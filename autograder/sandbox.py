@@ -378,7 +378,7 @@ class Worker:
             fn = callbacks[msg["callback"]]
             return {"return": fn(*msg.get("args", ()), **msg.get("kwargs", {}))}
         except Exception as exc:  # a bad argument from the student's code
-            return {"raise": f"{type(exc).__name__}: {exc}"}
+            return {"raise": [type(exc).__name__, str(exc)[:500]]}
 
     def _send(self, payload: bytes) -> None:
         try:

@@ -34,12 +34,12 @@ ASSIGNMENTS = [a for a in spec.available() if (spec.ASSIGNMENTS_DIR / a / "noteb
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A fresh nbgrader course with every assignment released (one gradebook: in turn)."""
-    root = tmp_path_factory.mktemp("course")
-    for name in ASSIGNMENTS:
-        release(name, root)
-    return root
+def courses(tmp_path_factory):
+    """A fresh nbgrader course per assignment, each released (own gradebooks: in parallel)."""
+    roots = {name: tmp_path_factory.mktemp(f"course-{name}") for name in ASSIGNMENTS}
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda name: release(name, roots[name]), ASSIGNMENTS))
+    return roots
 
 
 # ---------------------------------------------------------------- source notebooks
@@ -134,9 +134,9 @@ def _released_text(folder: Path) -> str:
     return "\n".join(chunks)
 
 
-def test_release_contains_no_solution_and_no_hidden_case(course):
+def test_release_contains_no_solution_and_no_hidden_case(courses):
     for name in ASSIGNMENTS:
-        folder = course / "release" / name
+        folder = courses[name] / "release" / name
         assert (folder / f"{name}.ipynb").is_file() and (folder / f"{name}.py").is_file()
         text = _released_text(folder)
         for fn in spec.load(name).points:
@@ -154,7 +154,7 @@ def test_release_contains_no_solution_and_no_hidden_case(course):
             assert not (folder / "autograder" / banned).exists()
 
 
-def test_leak_scan_can_fail(course, tmp_path):
+def test_leak_scan_can_fail(tmp_path):
     """The scan finds a solution body and a hidden input when they are there."""
     folder = tmp_path / "leaky"
     folder.mkdir()
@@ -166,9 +166,9 @@ def test_leak_scan_can_fail(course, tmp_path):
     assert hidden.args[0].tobytes().decode("latin-1") in text
 
 
-def test_student_kit_works_without_reference(course, tmp_path):
+def test_student_kit_works_without_reference(courses, tmp_path):
     name = ASSIGNMENTS[0]
-    folder = course / "release" / name
+    folder = courses[name] / "release" / name
     good = tmp_path / "good.py"
     good.write_text(flatten.reference_source())
     code = ("import sys; sys.modules['reference'] = None; sys.path.insert(0, '.');"
@@ -217,29 +217,30 @@ def _student_notebooks(name: str, course: Path) -> dict[str, nbformat.NotebookNo
             "warns": filled({}, warn)}
 
 
-def test_nbgrader_autograde_agrees_with_autograder_grade(course):
-    for name in ASSIGNMENTS:
-        for student, nb in _student_notebooks(name, course).items():
-            target = course / "submitted" / student / name / f"{name}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, target)
-
-    def autograde(name):
-        return run_nbgrader(["autograde", name, "--force"], course)
-
-    with ThreadPoolExecutor(2) as pool:
-        for proc in pool.map(autograde, ASSIGNMENTS):
-            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+def _autograde_and_export(name: str, course: Path) -> dict[str, float]:
+    """nbgrader's points per student for ``name``."""
+    for student, nb in _student_notebooks(name, course).items():
+        target = course / "submitted" / student / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+    proc = run_nbgrader(["autograde", name, "--force"], course)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     proc = run_nbgrader(["export", f"--to={course / 'grades.csv'}"], course)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    nbgrader_points = {(r["assignment"], r["student_id"]): float(r["score"])
-                       for r in csv.DictReader(open(course / "grades.csv"))}
+    rows = csv.DictReader((course / "grades.csv").read_text().splitlines())
+    return {r["student_id"]: float(r["score"]) for r in rows if r["assignment"] == name}
+
+
+def test_nbgrader_autograde_agrees_with_autograder_grade(courses):
+    with ThreadPoolExecutor(2) as pool:
+        theirs = dict(zip(ASSIGNMENTS, pool.map(_autograde_and_export, ASSIGNMENTS,
+                                                [courses[a] for a in ASSIGNMENTS])))
     for name in ASSIGNMENTS:
-        assignment = spec.load(name)
+        assignment, course = spec.load(name), courses[name]
         subs = [(s.name, s / name / f"{name}.ipynb") for s in sorted((course / "submitted").iterdir())]
         ours = {r.student: r.points for r in grade_all(subs, assignment, jobs=2)}
         assert ours["honest1"] == assignment.max_points, name
         assert ours["stubs"] == 0
         assert ours["wrong1"] < assignment.max_points and ours["wrong2"] < assignment.max_points
         for student, points in ours.items():
-            assert nbgrader_points[(name, student)] == pytest.approx(points, abs=1e-3), (name, student)
+            assert theirs[name][student] == pytest.approx(points, abs=1e-3), (name, student)

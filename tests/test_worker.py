@@ -194,8 +194,8 @@ def apply(fn, x):
 def try_callback(fn):
     try:
         fn()
-    except RuntimeError as exc:
-        return str(exc)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 def ident(obj):
     return obj
@@ -255,10 +255,20 @@ def test_a_trusted_callback_is_called_by_student_code(served):
     assert out == 30.0
 
 
-def test_a_callback_that_raises_reaches_the_student_as_runtime_error(served):
+def test_a_callback_that_raises_reaches_the_student_as_the_same_builtin_error(served):
+    """As in-process: the student's code sees the grader's ValueError as a ValueError."""
     def failing():
         raise ValueError("nope")
     assert served.call("try_callback", failing) == "ValueError: nope"
+
+
+def test_a_callback_raising_a_non_builtin_error_reaches_the_student_as_runtime_error(served):
+    class GraderError(Exception):
+        pass
+
+    def failing():
+        raise GraderError("nope")
+    assert served.call("try_callback", failing) == "RuntimeError: GraderError: nope"
 
 
 def test_a_grader_object_passes_through_as_a_handle(served):

@@ -32,6 +32,7 @@ X_VAL = _features(2, 5)
 #: a constant column (2.5, exact in binary) next to ordinary ones
 X_CONST = np.column_stack([_features(3, 6)[:, :2], np.full(6, 2.5), _features(4, 6)[:, 2]])
 X_CONST_VAL = np.column_stack([_features(5, 4)[:, :2], np.full(4, 3.0), _features(6, 4)[:, 2]])
+X_CONST_HIDDEN = np.column_stack([_features(30, 6)[:, :2], np.full(6, 2.5), _features(31, 6)[:, 2]])
 X_INT = rng(7).integers(-20, 20, size=(7, 4))
 
 
@@ -133,7 +134,7 @@ def standardize_fit():
               np.column_stack([_features(22, 3)[:, :3], np.full(3, 2.5)]), hidden=True),
         value("standardize_fit", "integer input gives float64", X_INT, hidden=True),
         float32("standardize_fit", X_CONST),
-        pure("standardize_fit", X_CONST),
+        pure("standardize_fit", np.column_stack([_features(23, 5), np.full(5, 3.0)])),
         raises("standardize_fit", "X is 1-d", X_TRAIN[:, 0]),
         raises("standardize_fit", "X has no rows", np.zeros((0, 3))),
     ]
@@ -147,14 +148,17 @@ def standardize_apply():
         value("standardize_apply", "a validation set, with the TRAINING statistics",
               X_VAL, *_fit(X_TRAIN), weight=2),
         value("standardize_apply", "validation set, constant training column (sigma = 1)",
-              X_CONST_VAL, *_fit(X_CONST), hidden=True, weight=2),
-        value("standardize_apply", "one sample (m = 1)", X_VAL[:1], *_fit(X_TRAIN), hidden=True),
+              X_CONST_VAL, *_fit(X_CONST_HIDDEN), hidden=True, weight=2),
+        value("standardize_apply", "one sample (m = 1)", _features(24, 1), *_fit(_features(25, 6)),
+              hidden=True),
         value("standardize_apply", "integer X gives float64", X_INT, *_fit(X_INT + 0.5),
               hidden=True),
         float32("standardize_apply", X_CONST_VAL, *_fit(X_CONST)),
-        pure("standardize_apply", X_VAL, *_fit(X_TRAIN)),
-        raises("standardize_apply", "mu has the wrong length", X_VAL, np.zeros(4), np.ones(3)),
-        raises("standardize_apply", "sigma has the wrong length", X_VAL, np.zeros(3), np.ones(2)),
+        pure("standardize_apply", _features(26, 4), *_fit(_features(27, 7))),
+        raises("standardize_apply", "mu has the wrong length", _features(28, 3), np.zeros(4),
+               np.ones(3)),
+        raises("standardize_apply", "sigma has the wrong length", _features(29, 3), np.zeros(3),
+               np.ones(2)),
     ]
 
 

@@ -9,7 +9,9 @@ Protocol (frames of :mod:`codec`), grader -> worker:
 
 * ``{"call": name, "args": [...], "kwargs": {...}, "echo": bool}``; with echo,
   the reply also carries the arguments as the call left them
-* ``{"return": value}`` / ``{"raise": message}``: the answer to a callback
+* ``{"return": value}`` / ``{"raise": [type name, message]}``: the answer to a
+  callback; a built-in exception type is raised as itself, so the student's
+  code sees what it would see in-process
 
 worker -> grader:
 
@@ -20,6 +22,7 @@ worker -> grader:
 """
 from __future__ import annotations
 
+import builtins
 import importlib.abc
 import importlib.util
 import json
@@ -229,7 +232,11 @@ class Server:
         self.send({"callback": index, "args": list(args), "kwargs": dict(kwargs)})
         reply = self.receive()
         if "raise" in reply:
-            raise RuntimeError(reply["raise"])
+            kind, message = (list(reply["raise"]) + ["", ""])[:2]
+            error = getattr(builtins, str(kind), None)
+            if not (isinstance(error, type) and issubclass(error, Exception)):
+                error, message = RuntimeError, f"{kind}: {message}"
+            raise error(message)
         return reply["return"]
 
     def serve_forever(self) -> None:
