@@ -46,11 +46,13 @@ def _grade_variant(job):
 
 
 def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits(),
-          jobs: int | None = None, problems: list[str] | None = None) -> list[AuditRow]:
-    """Grade every wrong and correct variant of each function, in parallel."""
+          jobs: int | None = None, wrong: bool = True) -> list[AuditRow]:
+    """Grade every wrong (unless ``wrong=False``) and correct variant of each
+    function of ``assignment``, in parallel."""
     from . import mistakes  # noqa: F401  (registers the variants)
-    names = problems or list(assignment.points)
-    variants = [(p, "wrong", msg, fn) for p in names for msg, fn in MISTAKES.get(p, [])]
+    names = list(assignment.points)
+    variants = [(p, "wrong", msg, fn) for p in names for msg, fn in MISTAKES.get(p, [])
+                if wrong]
     variants += [(p, "right", fn.__doc__ or fn.__name__, fn) for p in names
                  for fn in CORRECT.get(p, [])]
     rows = {p: AuditRow(p) for p in names}
