@@ -213,8 +213,9 @@ def diagnose(case: Case, got) -> str | None:
 def run_case(case: Case, student) -> None:
     """Run ``case`` against ``student``; raise :class:`CheckFailure` if it fails.
 
-    ``student.call_echo(name, args, kwargs)`` returns ``(result, args_after,
-    kwargs_after)`` and raises :class:`Raised` or :class:`CheckFailure`.
+    ``student.call_echo(name, args, kwargs, echo)`` returns ``(result, args_after,
+    kwargs_after)`` (the last two only with ``echo``) and raises :class:`Raised`
+    or :class:`CheckFailure`.
     """
     if case.kind == "custom":
         case.check(student, case)
@@ -222,7 +223,7 @@ def run_case(case: Case, student) -> None:
     args, kwargs = case.inputs()
     if case.kind == "raises":
         try:
-            student.call_echo(case.problem, args, kwargs)
+            student.call_echo(case.problem, args, kwargs, echo=False)
         except Raised as exc:
             if exc.kind != "ValueError":
                 raise CheckFailure(f"bad input should raise ValueError, but your function "
@@ -230,7 +231,8 @@ def run_case(case: Case, student) -> None:
             return
         raise CheckFailure("bad input should raise ValueError naming the argument, "
                            "but your function returned normally")
-    got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs)
+    got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs,
+                                                      echo=case.kind == "pure")
     expected = case.expected()
     try:
         if case.sets:

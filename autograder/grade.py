@@ -109,8 +109,8 @@ def grade_all(submissions: list[tuple[str, Path]], assignment: spec.Assignment, 
     while pending and attempts < 2:
         attempts += 1
         own = executor is None
-        pool = executor or (cf.ProcessPoolExecutor(max_workers=jobs) if jobs > 1
-                            else _InlineExecutor())
+        pool = executor or (cf.ProcessPoolExecutor(max_workers=jobs, initializer=_start_job)
+                            if jobs > 1 else _InlineExecutor())
         broken = []
         try:
             futures = {pool.submit(_grade_job, (submissions[i][1], assignment, submissions[i][0],
@@ -139,13 +139,24 @@ def grade_all(submissions: list[tuple[str, Path]], assignment: spec.Assignment, 
     return results  # type: ignore[return-value]
 
 
+def _start_job() -> None:
+    """In each grading process: keep a worker pre-started, and stop it at exit."""
+    from multiprocessing import util
+    sandbox.prewarm(True)
+    util.Finalize(sandbox, sandbox.prewarm, args=(False,), exitpriority=10)
+
+
 class _InlineExecutor(cf.Executor):
     """Runs each job at submit time, in this process (``--jobs 1``)."""
 
     def submit(self, fn, /, *args, **kwargs):
         fut: cf.Future = cf.Future()
+        sandbox.prewarm(True)
         try:
             fut.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001
             fut.set_exception(exc)
         return fut
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        sandbox.prewarm(False)

@@ -57,7 +57,7 @@ class StudentProxy:
         """Why the submission could not be loaded at all, if it could not."""
         return self.worker.load_errors[0] if self.worker.load_fatal else None
 
-    def call_echo(self, name: str, args: tuple, kwargs: dict):
+    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
         """Call ``name`` in the worker; see :meth:`sandbox.Worker.call_echo`."""
         if not self.started:
             self.start()
@@ -70,7 +70,7 @@ class StudentProxy:
         if name not in self.worker.defined and self.worker.proc is not None:
             raise CheckFailure(f"your submission does not define a function named {name}")
         try:
-            return self.worker.call_echo(name, args, kwargs)
+            return self.worker.call_echo(name, args, kwargs, echo=echo)
         except sandbox.StudentError as exc:
             if exc.kind == "NotImplementedError":
                 raise CheckFailure(f"{name}() is not implemented yet "
@@ -92,7 +92,7 @@ class StudentProxy:
 
     def call(self, name: str, *args, **kwargs):
         """Call ``name(*args, **kwargs)`` in the worker and return the result."""
-        return self.call_echo(name, args, kwargs)[0]
+        return self.call_echo(name, args, kwargs, echo=False)[0]
 
 
 class Scoreboard:

@@ -16,6 +16,7 @@ Isolation modes, chosen by :func:`isolation_mode`:
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import fcntl
 import functools
@@ -150,6 +151,13 @@ def _bwrap_argv(mode: str, uid: int | None, scratch: Path, command: list[str]) -
     return argv + command
 
 
+@functools.lru_cache(maxsize=None)
+def _site_packages() -> list[str]:
+    """The folders the worker imports numpy from (the grader's own site-packages)."""
+    import numpy
+    return [str(Path(numpy.__file__).resolve().parent.parent)]
+
+
 def _worker_env() -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": "/sandbox/scratch", "LANG": "C.UTF-8",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -183,9 +191,21 @@ class _UidLease:
 
 
 def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (a worker's strays that left its group)."""
-    subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                    "kill", "-KILL", "-1"], capture_output=True, timeout=10)
+    """Kill every process of ``uid`` (a worker's strays that left its group).
+
+    A child that becomes ``uid`` sends SIGKILL to -1: every process it may
+    signal, i.e. exactly that uid's, except itself.
+    """
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 # ---------------------------------------------------------------- the worker
@@ -221,13 +241,14 @@ class Worker:
         self.load_errors: list[str] = []
         self.load_fatal = False  # the submission could not be loaded at all
         self.last_warnings: list[str] = []  # warnings the last call emitted
-        self._lease = _UidLease() if self.mode == "bwrap" else None
-        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self._lease: _UidLease | None = None
+        self._tmp: Path | None = None
+        self._output = ""  # what earlier processes of this worker printed
 
     # -- life cycle
 
     def start(self) -> None:
-        """Start a fresh worker and load the submission.
+        """Start a fresh worker (or adopt a pre-started spare) and load the submission.
 
         Raises
         ------
@@ -235,21 +256,47 @@ class Worker:
             When loading times out or the worker dies while loading.
         """
         self.close_process()
-        scratch = self._tmp / "scratch"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(mode=0o700)
-        name = "submission" + self.submission.suffix
+        spare = _SPARES.pop(self.limits, None)
+        if spare is not None and spare.proc is not None and spare.proc.poll() is None:
+            self._adopt(spare)
+        else:
+            if spare is not None:
+                spare.close()
+            self._spawn()
+        scratch, name = self._tmp / "scratch", "submission" + self.submission.suffix
         shutil.copyfile(self.submission, scratch / name)
         if self._lease:
-            os.chown(scratch, self._lease.uid, self._lease.uid)
             os.chown(scratch / name, self._lease.uid, self._lease.uid)
+        self._send(codec.encode({"load": name}))
+        hello = self._receive(time.monotonic() + self.limits.load_timeout, "loading the submission")
+        if not isinstance(hello, dict) or not isinstance(hello.get("ready"), list):
+            self._fail("crashed", "the worker sent a malformed greeting")
+        self.defined = [str(n) for n in hello["ready"]]
+        self.load_errors = [str(e) for e in hello.get("errors", [])]
+        self.load_fatal = bool(hello.get("fatal")) and bool(self.load_errors)
+        if _PREWARM[0]:  # the next submission's worker imports numpy while this one is graded
+            _SPARES[self.limits] = spare = Worker(self.submission, self.limits)
+            spare._spawn()
+
+    def _spawn(self) -> None:
+        """Start a worker process in a fresh scratch dir; it waits for its submission."""
+        self._discard_files()
+        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
+        if self.mode == "bwrap" and self._lease is None:
+            self._lease = _UidLease()
+        scratch = self._tmp / "scratch"
+        scratch.mkdir(mode=0o700)
+        if self._lease:
+            os.chown(scratch, self._lease.uid, self._lease.uid)
+        self._buf = bytearray()  # bytes read from the worker, not yet consumed
         to_worker, self._w = os.pipe()
         self._r, from_worker = os.pipe()
         self._log = open(self._tmp / "output.log", "ab")
-        inside = "/sandbox" if self.mode != "rlimits" else None
-        serve = f"{inside}/worker/serve.py" if inside else str(WORKER_DIR / "serve.py")
-        sub = f"{inside}/scratch/{name}" if inside else str(scratch / name)
-        command = [sys.executable, "-I", "-u", serve, sub, str(to_worker), str(from_worker)]
+        serve = ("/sandbox/worker/serve.py" if self.mode != "rlimits"
+                 else str(WORKER_DIR / "serve.py"))
+        # -S: no site module (no .pth files run); numpy's folder is passed explicitly
+        command = [sys.executable, "-I", "-S", "-u", serve, str(to_worker), str(from_worker),
+                   *_site_packages()]
         if self.mode != "rlimits":
             uid = self._lease.uid if self._lease else None
             command = _bwrap_argv(self.mode, uid, scratch, command)
@@ -260,14 +307,27 @@ class Worker:
             cwd=scratch, preexec_fn=self._set_limits)
         os.close(to_worker)
         os.close(from_worker)
-        hello = self._receive(time.monotonic() + self.limits.load_timeout, "loading the submission")
-        if not isinstance(hello, dict) or not isinstance(hello.get("ready"), list):
-            self._fail("crashed", "the worker sent a malformed greeting")
-        self.defined = [str(n) for n in hello["ready"]]
-        self.load_errors = [str(e) for e in hello.get("errors", [])]
-        self.load_fatal = bool(hello.get("fatal")) and bool(self.load_errors)
+
+    def _adopt(self, spare: "Worker") -> None:
+        """Take over a spare's process, scratch dir and uid."""
+        self._discard_files()
+        for attr in ("proc", "_r", "_w", "_buf", "_log", "_tmp", "_lease"):
+            setattr(self, attr, getattr(spare, attr))
+        spare.proc, spare._tmp, spare._lease = None, None, None
+
+    def _discard_files(self) -> None:
+        """Keep what the last process printed; delete its scratch dir; release its uid."""
+        if self._tmp is not None:
+            self._output = (self._output + self.output())[:20000]
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        if self._lease:
+            self._lease.release()
+            self._lease = None
 
     def _set_limits(self) -> None:
+        """In the child, before exec: rlimits, and death with the grader."""
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a spare dies with us
         mb = 2**20
         lim = self.limits
         for res, value in ((resource.RLIMIT_AS, lim.memory_mb * mb),
@@ -301,10 +361,7 @@ class Worker:
     def close(self) -> None:
         """Stop the worker and delete its scratch dir; release its uid."""
         self.close_process()
-        shutil.rmtree(self._tmp, ignore_errors=True)
-        if self._lease:
-            self._lease.release()
-            self._lease = None
+        self._discard_files()
 
     def __enter__(self):
         return self
@@ -314,11 +371,14 @@ class Worker:
 
     def output(self, limit: int = 4000) -> str:
         """The first ``limit`` characters the student's code printed."""
-        try:
-            with open(self._tmp / "output.log", "rb") as fh:
-                return fh.read(limit).decode("utf-8", errors="replace")
-        except OSError:
-            return ""
+        text = self._output
+        if self._tmp is not None and len(text) < limit:
+            try:
+                with open(self._tmp / "output.log", "rb") as fh:
+                    text += fh.read(limit).decode("utf-8", errors="replace")
+            except OSError:
+                pass
+        return text[:limit]
 
     # -- calls
 
@@ -406,22 +466,40 @@ class Worker:
         return self._read_exact(n, deadline, what)
 
     def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
-        chunks, got = [], 0
-        while got < n:
+        while len(self._buf) < n:
             left = deadline - time.monotonic()
             ready = select.select([self._r], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self._fail("timeout", f"{what} did not finish within its time limit")
-            chunk = os.read(self._r, min(n - got, 1 << 20))
+            chunk = os.read(self._r, max(n - len(self._buf), 1 << 16))
             if not chunk:
                 raise EOFError("the worker closed its channel")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+            self._buf += chunk
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
 
     def _fail(self, status: str, message: str):
         self.close_process()
         raise WorkerFailure(status, message)
+
+
+#: Pre-started workers waiting for a submission, by limits (see :func:`prewarm`).
+_SPARES: dict[Limits, Worker] = {}
+_PREWARM = [False]
+
+
+def prewarm(enabled: bool = True) -> None:
+    """Keep one pre-started worker ready in this process (for grading many files).
+
+    Starting Python and importing numpy is most of a worker's start-up; with
+    this on, it overlaps with grading the previous submission.  Turning it off
+    stops the spare.
+    """
+    _PREWARM[0] = enabled
+    if not enabled:
+        while _SPARES:
+            _SPARES.popitem()[1].close()
 
 
 def _register(table: list):

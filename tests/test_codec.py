@@ -236,7 +236,7 @@ def test_pickle_payloads_are_never_unpickled():
     np.array(["2020"], dtype="datetime64[Y]"), np.zeros(2, dtype="V8"),
 ], ids=lambda a: str(a.dtype))
 def test_forbidden_dtypes_in_blobs_raise(arr):
-    with pytest.raises(CodecError, match="forbidden array dtype"):
+    with pytest.raises(CodecError, match="forbidden"):
         codec.decode(payload({"nd": 0}, [npy(arr)]))
 
 

@@ -88,11 +88,11 @@ EXPLICIT_DOC = {
     "adadelta": "lr=0.5, rho=0.95, eps=1e-3",
     "adam": "beta1=0.8, beta2=0.99, eps=1e-4",
 }
-#: hyperparameters of the chained case (30 steps)
+#: hyperparameters of the chained case
 CHAIN = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.1}, "nesterov": {"lr": 0.05},
          "adagrad": {"lr": 0.1}, "rmsprop": {"lr": 0.01}, "adadelta": {},
          "adam": {"lr": 0.01}}
-CHAIN_STEPS = 30
+CHAIN_STEPS = 12
 
 
 # ---------------------------------------------------------------- running variants here

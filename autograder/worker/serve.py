@@ -1,12 +1,14 @@
 """The sandbox worker: loads one submission, then serves calls.
 
-Runs as ``python -I serve.py SUBMISSION IN_FD OUT_FD`` inside the sandbox, as an
-untrusted process.  Nothing here is secret: the worker never sees reference code,
+Runs as ``python -I -S serve.py IN_FD OUT_FD [SITE_DIR ...]`` inside the sandbox,
+as an untrusted process.  Nothing here is secret: the worker never sees reference code,
 expected values or the comparison.  It imports only the standard library, numpy
 and the codec beside it.
 
 Protocol (frames of :mod:`codec`), grader -> worker:
 
+* ``{"load": file}`` once: the submission, in the working directory (the worker
+  may be started before its submission is known)
 * ``{"call": name, "args": [...], "kwargs": {...}, "echo": bool}``; with echo,
   the reply also carries the arguments as the call left them
 * ``{"return": value}`` / ``{"raise": [type name, message]}``: the answer to a
@@ -36,8 +38,9 @@ import warnings
 
 if __package__:          # imported by the grader (in-process worker, build)
     from . import codec
-else:                    # run as a script inside the sandbox
+else:                    # run as a script inside the sandbox, without site:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.path.extend(sys.argv[3:])  # where numpy lives
     import codec  # noqa: E402  (stdlib + numpy only)
 
 SKIP_TAG = "autograder-skip"
@@ -271,8 +274,12 @@ class Server:
 
 
 def main(argv: list[str]) -> None:
-    path, fd_in, fd_out = argv[1], int(argv[2]), int(argv[3])
+    fd_in, fd_out = int(argv[1]), int(argv[2])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not us
+    try:  # started ahead of time: wait to be told which file to load
+        path = str(codec.decode(codec.read_frame(fd_in))["load"])
+    except EOFError:
+        return
     ns, errors, fatal = load(path)
     names = sorted(k for k, v in ns.items() if callable(v) and not k.startswith("_"))
     server = Server(ns, fd_in, fd_out)
