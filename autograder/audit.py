@@ -38,17 +38,20 @@ class AuditRow:
 
 
 def _grade_variant(job):
-    problem, source, folder, limits = job
-    path = Path(folder) / f"{problem}_{abs(hash(source)):x}.py"
+    problem, source, folder, limits, seed = job
+    if seed is not None:  # statistical checks draw from this seed (see problems/_kit.py)
+        os.environ["AUTOGRADER_SEED"] = str(seed)
+    path = Path(folder) / f"{problem}_{abs(hash(source)):x}_{seed}.py"
     path.write_text(source, encoding="utf-8")
     one = spec.Assignment("audit", "audit", {problem: 1.0}, Path(folder))
     return grade_submission(path, one, limits=limits).problems[0]
 
 
 def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits(),
-          jobs: int | None = None, wrong: bool = True) -> list[AuditRow]:
+          jobs: int | None = None, wrong: bool = True, seeds=(None,)) -> list[AuditRow]:
     """Grade every wrong (unless ``wrong=False``) and correct variant of each
-    function of ``assignment``, in parallel."""
+    function of ``assignment``, in parallel, once per seed of the statistical
+    checks (``None``: the default seed)."""
     from . import mistakes  # noqa: F401  (registers the variants)
     names = list(assignment.points)
     variants = [(p, "wrong", msg, fn) for p in names for msg, fn in MISTAKES.get(p, [])
@@ -58,7 +61,9 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
     rows = {p: AuditRow(p) for p in names}
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp, \
             cf.ProcessPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits) for p, _, _, fn in variants]
+        variants = [v for v in variants for _ in seeds]
+        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits, seed)
+                 for (p, _, _, fn), seed in zip(variants, list(seeds) * len(variants))]
         for (problem, kind, message, _), result in zip(variants, pool.map(_grade_variant, jobs_)):
             row = rows[problem]
             if kind == "right":
