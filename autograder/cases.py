@@ -173,9 +173,7 @@ def wrong_outputs(case: Case) -> list[tuple[str, object]]:
     for message, wrong in MISTAKES.get(case.problem, []):
         args, kwargs = case.inputs()
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = wrong(*args, **kwargs)
+            out = run_quiet(wrong, *args, **kwargs)
             if expected is None:
                 expected = (case.expected(),)
         except Exception:
@@ -194,6 +192,31 @@ def _agrees(got, other, case: Case, rtol: float, atol: float, exact: bool) -> bo
             return False
         return True
     return matches(got, other, rtol=rtol, atol=atol, exact_dtype=exact)
+
+
+def run_quiet(fn, *args, **kwargs):
+    """Call a trusted function (the reference, a wrong variant) with warnings silenced."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def diagnose_scenario(problem: str, scenario: Callable, got) -> str | None:
+    """The first known mistake of ``problem`` whose ``scenario`` output matches ``got``.
+
+    ``scenario(fn)`` runs a variant ``fn`` through the same steps a custom check
+    ran the student's function through.  Values and dtypes must both match, so
+    a float64 variant never explains a float32 slip.
+    """
+    from . import mistakes  # noqa: F401  (registers the variants)
+    for message, wrong in MISTAKES.get(problem, []):
+        try:
+            out = run_quiet(scenario, wrong)
+        except Exception:  # noqa: BLE001  a variant that fails here says nothing
+            continue
+        if matches(got, out, rtol=1e-6, atol=1e-9, exact_dtype=True):
+            return message
+    return None
 
 
 def diagnose(case: Case, got) -> str | None:

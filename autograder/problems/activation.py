@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..cases import battery
-from ._kit import float32, pure, raises, rng, value
+from ._kit import float32, pure, rng, value
 
 Z_SMALL = np.linspace(-5, 5, 11)
 Z_LARGE = np.array([-1e4, -800.0, -50.0, -1e-3, 0.0, 1e-3, 50.0, 800.0, 1e4])

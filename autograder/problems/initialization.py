@@ -3,17 +3,17 @@
 Every random initialization gets: seeded cases that must match the reference exactly
 (the contract fixes the draw, one ``rng.standard_normal((n_in, n_out))``), a "same seed,
 same weights" case (catches the global RNG), and a statistical case: a 400 x 300 draw
-from a seed of its own (``_kit.statistical_seed``) must look like N(0, std^2) with the contract's std, which
+from a seed of its own (``_kit.statistical_seed``) must look like N(0, std^2) with the
+contract's std, which
 any correct implementation passes whatever its draw order (false-failure rate
 ``STAT_ALPHA``).  With 120000 samples the std is pinned to about +-1.1%, so Xavier
 (0.05), Glorot (0.0535) and He (0.0707) cannot pass for one another.
 """
 import math
-import warnings
 
 import numpy as np
 
-from ..cases import MISTAKES, Case, battery
+from ..cases import MISTAKES, Case, battery, diagnose_scenario, run_quiet
 from ..checks import CheckFailure, assert_close, check_normal_sample, matches
 from ..worker.codec import Unsafe
 from ._kit import raises, rng, statistical_seed, value
@@ -30,26 +30,8 @@ STD = {
 }
 
 
-def _quiet(fn, *args, **kwargs):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
-def _diagnose(problem, scenario, got):
-    """The first known mistake whose ``scenario(fn)`` output matches ``got``."""
-    from .. import mistakes  # noqa: F401  (registers the variants)
-    for message, wrong in MISTAKES.get(problem, []):
-        try:
-            out = _quiet(scenario, wrong)
-        except Exception:  # noqa: BLE001
-            continue
-        try:  # values AND dtypes, so a float64 variant never explains a float32 slip
-            assert_close(got, out, rtol=1e-6, atol=1e-9, exact_dtype=True)
-        except CheckFailure:
-            continue
-        return message
-    return None
 
 
 def _weights(got, shape, what):
@@ -85,7 +67,7 @@ def _statistical(problem, kwargs=None, weight=2.0):
         try:
             check_normal_sample(_weights(got, BIG, what), std=std, what=what)
         except CheckFailure as failure:
-            failure.diagnosis = failure.diagnosis or _diagnose(
+            failure.diagnosis = failure.diagnosis or diagnose_scenario(
                 problem, lambda fn: fn(*BIG, np.random.default_rng(seed), **kwargs), got)
             raise
     name = f"a {BIG[0]} x {BIG[1]} draw has mean 0 and std {std:.4g}"
@@ -116,8 +98,8 @@ def _global_rng_diagnosis(problem):
     from .. import mistakes  # noqa: F401
     for message, wrong in MISTAKES.get(problem, []):
         try:
-            a = _quiet(wrong, 4, 3, np.random.default_rng(0))
-            b = _quiet(wrong, 4, 3, np.random.default_rng(0))
+            a = run_quiet(wrong, 4, 3, np.random.default_rng(0))
+            b = run_quiet(wrong, 4, 3, np.random.default_rng(0))
         except Exception:  # noqa: BLE001
             continue
         if not matches(a, b, rtol=0, atol=0):
@@ -157,7 +139,7 @@ def _zeros_repeated():
                 assert_close(got, np.zeros((n_in, n_out)), rtol=0, atol=0,
                              name=f"init_zeros({n_in}, {n_out})", exact_dtype=True)
             except CheckFailure as failure:
-                failure.diagnosis = _diagnose("init_zeros", lambda fn: fn(n_in, n_out), got)
+                failure.diagnosis = diagnose_scenario("init_zeros", lambda fn: fn(n_in, n_out), got)
                 if failure.diagnosis is None and isinstance(got, np.ndarray) \
                         and got.shape == (n_in, n_out):
                     failure.diagnosis = _empty_message()

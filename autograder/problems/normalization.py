@@ -8,11 +8,10 @@ the student's backward pass, and compares ``(dx, dgamma, dbeta)`` with the refer
 gradients on the same inputs, or with a numerical gradient of the reference forward.
 """
 import copy
-import warnings
 
 import numpy as np
 
-from ..cases import MISTAKES, Case, Raised, battery
+from ..cases import MISTAKES, Case, Raised, battery, diagnose_scenario, run_quiet
 from ..checks import CheckFailure, assert_close, assert_unchanged, check_gradient, matches
 from ..worker.codec import Unsafe
 from ._kit import float32, pure, raises, rng, value
@@ -59,30 +58,8 @@ def _bn_state(seed, d=4):
 
 # ---------------------------------------------------------------- shared helpers
 
-def _run_quiet(fn, *args, **kwargs):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
-def _diagnose(problem, scenario, got):
-    """The message of the first known mistake whose ``scenario`` output matches ``got``.
-
-    ``scenario(fn)`` runs a wrong variant ``fn`` through the same steps as the student
-    and returns the same kind of (projected) value.
-    """
-    from .. import mistakes  # noqa: F401  (registers the variants)
-    for message, wrong in MISTAKES.get(problem, []):
-        try:
-            out = _run_quiet(scenario, wrong)
-        except Exception:  # noqa: BLE001  a variant that fails here says nothing
-            continue
-        try:  # values AND dtypes, so a float64 variant never explains a float32 slip
-            assert_close(got, out, rtol=1e-6, atol=1e-9, exact_dtype=True)
-        except CheckFailure:
-            continue
-        return message
-    return None
 
 
 def _purity_diagnosis(problem, args, kwargs, args_after, kwargs_after):
@@ -91,7 +68,7 @@ def _purity_diagnosis(problem, args, kwargs, args_after, kwargs_after):
     for message, wrong in MISTAKES.get(problem, []):
         a, k = copy.deepcopy(args), copy.deepcopy(kwargs)
         try:
-            _run_quiet(wrong, *a, **k)
+            run_quiet(wrong, *a, **k)
         except Exception:  # noqa: BLE001
             continue
         if matches(list(a), list(args), rtol=0, atol=0) and matches(k, kwargs, rtol=0, atol=0):
@@ -211,7 +188,7 @@ def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e
                 if failure.diagnosis is None:
                     # run every mistake over the same calls, up to this one
                     prefix = _bn_forward_scenario(calls[:k + 1])
-                    failure.diagnosis = _diagnose("batchnorm_forward", prefix, got_all)
+                    failure.diagnosis = diagnose_scenario("batchnorm_forward", prefix, got_all)
                 raise
             if pure_check:
                 sent = copy.deepcopy(calls[k])
@@ -324,7 +301,7 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
                              exact_dtype=True)
         except CheckFailure as failure:
             failure.message += _forward_note(out, x, gamma, beta)
-            failure.diagnosis = _diagnose(
+            failure.diagnosis = diagnose_scenario(
                 "batchnorm_backward",
                 lambda bwd: _reference_backward(x, gamma, beta, dout, bwd), got)
             raise
@@ -348,7 +325,7 @@ def _backward_purity_diagnosis(x, gamma, beta, dout, dout_after):
     for message, wrong in MISTAKES.get("batchnorm_backward", []):
         d = dout.copy()
         try:
-            _run_quiet(wrong, d, copy.deepcopy(cache))
+            run_quiet(wrong, d, copy.deepcopy(cache))
         except Exception:  # noqa: BLE001
             continue
         if not np.array_equal(d, dout) and matches(dout_after, d, rtol=0, atol=0):
@@ -392,7 +369,7 @@ def _bn_gradient_case(name, seed, m, d, *, hidden=True, weight=1.0):
                                rtol=1e-5, floor=1e-6)
         except CheckFailure as failure:
             failure.message += _forward_note(out, x, gamma, beta)
-            failure.diagnosis = _diagnose(
+            failure.diagnosis = diagnose_scenario(
                 "batchnorm_backward",
                 lambda bwd: _reference_backward(x, gamma, beta, dout, bwd), got)
             raise
