@@ -38,8 +38,7 @@ def module_source(module: str) -> str:
 
 def reference_source() -> str:
     """Every reference topic module, flattened into one importable file."""
-    parts = ["# The reference solutions, flattened into one file.",
-             "from __future__ import annotations", "import types as _types"]
+    parts = ["# The reference solutions, flattened into one file.", "import types as _types"]
     parts += [f"# ---- {m}\n" + module_source(m) for m in MODULES]
     # ``ref`` holds the correct functions, for wrong variants that call others.
     names = ", ".join(f"{n}={n}" for n in CURRICULUM)
