@@ -295,7 +295,8 @@ class Worker:
         serve = ("/sandbox/worker/serve.py" if self.mode != "rlimits"
                  else str(WORKER_DIR / "serve.py"))
         # -S: no site module (no .pth files run); numpy's folder is passed explicitly
-        command = [sys.executable, "-I", "-S", "-u", serve, str(to_worker), str(from_worker),
+        python = os.path.abspath(sys.executable)  # no "..": those folders are not in the sandbox
+        command = [python, "-I", "-S", "-u", serve, str(to_worker), str(from_worker),
                    *_site_packages()]
         if self.mode != "rlimits":
             uid = self._lease.uid if self._lease else None
