@@ -380,3 +380,14 @@ def test_the_worker_has_no_network(tmp_path):
         with running(tmp_path, PROBES) as w:
             assert w.call("connect", "127.0.0.1", port) != "connected"
             assert w.call("connect", "1.1.1.1", 53) != "connected"
+
+
+def test_an_interpreter_path_with_dotdot_still_starts(tmp_path, monkeypatch):
+    """A student may run the kit as ../../.venv/bin/python; those folders are not in the sandbox."""
+    import os
+    import sys
+    bindir = os.path.dirname(sys.executable)
+    monkeypatch.setattr(sys, "executable", os.path.join(bindir, "..", os.path.basename(bindir),
+                                                        os.path.basename(sys.executable)))
+    with running(tmp_path, "def f():\n    return 3\n") as w:
+        assert w.call("f") == 3
