@@ -154,7 +154,3 @@ def check_unit_values(x: np.ndarray, name: str, hint: str = "") -> None:
             f"{name} must hold values in [0, 1], got values in "
             f"[{float(np.min(x))}, {float(np.max(x))}]" + (f"; {hint}" if hint else "")
         )
-
-
-#: Alias of :func:`check_real_in` (the two were added concurrently); prefer ``check_real_in``.
-check_interval = check_real_in

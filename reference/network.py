@@ -20,7 +20,7 @@ statistics are not trained, so they live apart, in ``bn_state``, a dict
 """
 import numpy as np
 
-from ._validate import (as_float, check_data, check_int, check_interval, check_nonnegative,
+from ._validate import (as_float, check_data, check_int, check_nonnegative, check_real_in,
                         check_positive, check_rng)
 from .activation import relu, relu_grad, sigmoid, tanh_grad
 from .descent import minibatches
@@ -64,7 +64,7 @@ def _check_activation(activation):
 
 
 def _check_keep_prob(keep_prob):
-    return check_interval(keep_prob, "keep_prob", 0, 1, low_open=True)
+    return check_real_in(keep_prob, "keep_prob", 0, 1, low_open=True)
 
 
 def _depth(params):
