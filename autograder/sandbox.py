@@ -319,7 +319,7 @@ class Worker:
     def _discard_files(self) -> None:
         """Keep what the last process printed; delete its scratch dir; release its uid."""
         if self._tmp is not None:
-            self._output = (self._output + self.output())[:20000]
+            self._output = (self._output + self._log_text(20000))[:20000]
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         if self._lease:
@@ -372,14 +372,17 @@ class Worker:
 
     def output(self, limit: int = 4000) -> str:
         """The first ``limit`` characters the student's code printed."""
-        text = self._output
-        if self._tmp is not None and len(text) < limit:
-            try:
-                with open(self._tmp / "output.log", "rb") as fh:
-                    text += fh.read(limit).decode("utf-8", errors="replace")
-            except OSError:
-                pass
-        return text[:limit]
+        return (self._output + self._log_text(limit))[:limit]
+
+    def _log_text(self, limit: int) -> str:
+        """The start of the current process's output log."""
+        if self._tmp is None:
+            return ""
+        try:
+            with open(self._tmp / "output.log", "rb") as fh:
+                return fh.read(limit).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
 
     # -- calls
 

@@ -391,3 +391,13 @@ def test_an_interpreter_path_with_dotdot_still_starts(tmp_path, monkeypatch):
     assert ".." in sys.executable and os.path.exists(sys.executable)
     with running(tmp_path, "def f():\n    return 3\n") as w:
         assert w.call("f") == 3
+
+
+def test_output_of_restarted_workers_is_kept_once_each(tmp_path):
+    text = "print('hello')\ndef loop():\n    while True:\n        pass\ndef f():\n    return 1\n"
+    with running(tmp_path, text, limits=sandbox.Limits(call_timeout=0.5, load_timeout=5)) as w:
+        for _ in range(2):
+            with pytest.raises(sandbox.WorkerFailure):
+                w.call("loop")
+            assert w.call("f") == 1
+        assert w.output() == "hello\n" * 3  # three loads, each printed once
