@@ -86,12 +86,6 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
     return [rows[p] for p in names]
 
 
-def audit_problem(problem: str, limits: sandbox.Limits = sandbox.Limits()) -> AuditRow:
-    """Grade every wrong and correct variant of ``problem``."""
-    one = spec.Assignment("audit", "audit", {problem: 1.0}, Path("."))
-    return audit(one, limits)[0]
-
-
 def format_table(rows: list[AuditRow]) -> str:
     """A plain-text table: caught, passed and diagnosed per function."""
     lines = [f"{'function':<22} {'wrong caught':>13} {'right passed':>13} {'diagnosed':>10}"]

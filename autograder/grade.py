@@ -15,7 +15,7 @@ import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import pytest
 
@@ -30,8 +30,7 @@ INI = _HERE / "pytest.ini"
 
 def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
                      limits: sandbox.Limits = sandbox.Limits(),
-                     public_only: bool = False, problems: Iterable[str] | None = None,
-                     isolated: bool = True) -> SubmissionResult:
+                     public_only: bool = False, isolated: bool = True) -> SubmissionResult:
     """Grade one ``.py``/``.ipynb`` file against ``assignment``.
 
     Parameters
@@ -45,8 +44,6 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
         Timeouts and rlimits of the sandbox.
     public_only : bool, default=False
         Run only the public cases (the student side).
-    problems : iterable of str, optional
-        Grade only these functions (e.g. for an audit of one function).
     isolated : bool, default=True
         False runs the submission in this process with no sandbox: only for
         measuring what isolation costs (``bench/``), never for real grading.
@@ -54,16 +51,12 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     Returns
     -------
     SubmissionResult
-        Never raises for anything the submission does; a grader defect gives
-        status "crashed" with the reason in ``message``.
+        Never raises for anything the submission does.  A grader defect gives
+        status "crashed" (or a note, when only some checks were hit), with the
+        details in the TA-only ``log``.
     """
     path = Path(path)
     student = student or path.stem
-    if problems is not None:
-        wanted = set(problems)
-        assignment = spec.Assignment(assignment.name, assignment.title,
-                                     {k: v for k, v in assignment.points.items() if k in wanted},
-                                     assignment.folder)
     start = time.monotonic()
     board = Scoreboard(assignment, str(path), student, public_only, limits, isolated)
     sink = io.StringIO()

@@ -17,6 +17,7 @@ with the assignment and the submission.
 """
 from __future__ import annotations
 
+import dataclasses
 import traceback
 
 import pytest
@@ -134,7 +135,6 @@ class Scoreboard:
             if value:
                 timeouts[key] = float(value)
         if timeouts:
-            import dataclasses
             self.limits = dataclasses.replace(self.limits, **timeouts)
 
     def pytest_generate_tests(self, metafunc):
