@@ -20,13 +20,11 @@ grade of record.
 from __future__ import annotations
 
 import sys
-import traceback
 
 from . import sandbox, spec
 from .cases import cases_for, run_case
-from .checks import CheckFailure
-from .plugin import StudentProxy
-from .results import CheckResult, ProblemResult
+from .plugin import StudentProxy, check_result
+from .results import ProblemResult
 
 
 class _NamespaceWorker(sandbox.InProcessWorker):
@@ -58,15 +56,12 @@ def run(name: str, namespace: dict, hidden: bool) -> ProblemResult:
     for case in cases_for(name):
         if case.hidden and not hidden:
             continue
-        check = CheckResult(name, case.name, case.hidden, case.weight, True)
         try:
             run_case(case, proxy)
-        except CheckFailure as failure:
-            check.passed, check.message, check.diagnosis = False, failure.message, failure.diagnosis
-        except Exception:  # noqa: BLE001  a grader defect: the check cannot count
-            check.passed, check.message = False, "the grader could not run this check"
-            check.log = traceback.format_exc()
-        result.checks.append(check)
+            error = None
+        except Exception as exc:  # noqa: BLE001  a CheckFailure, or a grader defect
+            error = exc
+        result.checks.append(check_result(case, case.weight, error))
     return result
 
 

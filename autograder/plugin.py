@@ -96,6 +96,24 @@ class StudentProxy:
         return self.call_echo(name, args, kwargs, echo=False)[0]
 
 
+def check_result(case, weight: float, exc: BaseException | None,
+                 passed: bool | None = None) -> CheckResult:
+    """The :class:`CheckResult` of ``case``, from the exception its check raised (if any).
+
+    A :class:`CheckFailure` is the student's; anything else is a defect of the
+    grader's, which the student sees only as "could not run", with the
+    traceback kept for TAs.
+    """
+    passed = exc is None if passed is None else passed
+    result = CheckResult(case.problem, case.name, case.hidden, weight, passed)
+    if isinstance(exc, CheckFailure):
+        result.message, result.diagnosis, result.log = exc.message, exc.diagnosis, exc.message
+    elif exc is not None:
+        result.message = "the grader could not run this check"
+        result.log = "".join(traceback.format_exception(exc))[-3000:]
+    return result
+
+
 class Scoreboard:
     """The plugin object: holds the options and collects every check's result."""
 
@@ -170,18 +188,13 @@ class Scoreboard:
         if "case" not in getattr(getattr(item, "callspec", None), "params", {}):
             return  # not a battery case: nothing to score
         case = item.callspec.params["case"]
-        marker = item.get_closest_marker("points")
-        result = CheckResult(case.problem, case.name, case.hidden,
-                             marker.kwargs.get("weight", 1.0), report.passed)
-        if not report.passed and call.excinfo is not None:
-            exc = getattr(item, "check_failure", None) or call.excinfo.value
-            if isinstance(exc, CheckFailure):
-                result.message, result.diagnosis = exc.message, exc.diagnosis
-                result.log = exc.message
-            else:  # a defect of the grader's, never the student's fault to see
-                result.message = "the grader could not run this check"
-                result.log = "".join(traceback.format_exception(exc))[-3000:]
-                self.internal_errors.append(f"{case.id}: {type(exc).__name__}: {exc}")
+        weight = item.get_closest_marker("points").kwargs.get("weight", 1.0)
+        exc = None
+        if not report.passed:
+            exc = getattr(item, "check_failure", None) or (call.excinfo and call.excinfo.value)
+        result = check_result(case, weight, exc, passed=report.passed)
+        if exc is not None and not isinstance(exc, CheckFailure):  # a grader defect
+            self.internal_errors.append(f"{case.id}: {type(exc).__name__}: {exc}")
         self.problems[case.problem].checks.append(result)
 
     # -- the result
