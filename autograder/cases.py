@@ -235,6 +235,19 @@ def diagnose(case: Case, got) -> str | None:
     return None
 
 
+def expect_value_error(call: Callable[[], object]) -> None:
+    """Pass only if ``call()`` (a call of the student's function) raises ``ValueError``."""
+    try:
+        call()
+    except Raised as exc:
+        if exc.kind != "ValueError":
+            raise CheckFailure(f"bad input should raise ValueError, but your function "
+                               f"raised {exc.kind}") from None
+        return
+    raise CheckFailure("bad input should raise ValueError naming the argument, "
+                       "but your function returned normally")
+
+
 def run_case(case: Case, student) -> None:
     """Run ``case`` against ``student``; raise :class:`CheckFailure` if it fails.
 
@@ -247,15 +260,8 @@ def run_case(case: Case, student) -> None:
         return
     args, kwargs = case.inputs()
     if case.kind == "raises":
-        try:
-            student.call_echo(case.problem, args, kwargs, echo=False)
-        except Raised as exc:
-            if exc.kind != "ValueError":
-                raise CheckFailure(f"bad input should raise ValueError, but your function "
-                                   f"raised {exc.kind}") from None
-            return
-        raise CheckFailure("bad input should raise ValueError naming the argument, "
-                           "but your function returned normally")
+        expect_value_error(lambda: student.call_echo(case.problem, args, kwargs, echo=False))
+        return
     got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs,
                                                       echo=case.kind == "pure")
     expected = case.expected()
