@@ -119,9 +119,19 @@ def augment_shift(images, max_shift, rng):
                          f"{images.shape}, got max_shift={max_shift}")
     check_rng(rng)
     shifts = rng.integers(-max_shift, max_shift + 1, size=(N, 2))
+    return _shifted(images, shifts), shifts
+
+
+def _shifted(images: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Image ``i`` moved ``shifts[i] = (dy, dx)`` pixels down and right, zero-filled.
+
+    Gathers ``images[i, r - dy, c - dx]`` for every output pixel at once (no loop
+    over images), then zeroes the pixels whose source lies outside the frame.
+    """
+    N, H, W = images.shape[:3]
     rows = np.arange(H) - shifts[:, :1]                    # (N, H): source row of each row
     cols = np.arange(W) - shifts[:, 1:]                    # (N, W): source column
     inside = ((rows >= 0) & (rows < H))[:, :, None] & ((cols >= 0) & (cols < W))[:, None, :]
     moved = images[np.arange(N)[:, None, None], np.clip(rows, 0, H - 1)[:, :, None],
                    np.clip(cols, 0, W - 1)[:, None, :]]
-    return np.where(_broadcastable(inside, images.ndim), moved, images.dtype.type(0)), shifts
+    return np.where(_broadcastable(inside, images.ndim), moved, images.dtype.type(0))
