@@ -21,7 +21,8 @@ def augment_noise(X, std, rng):
 
 
 @mistake("augment_noise", "rng.normal(std, size=...) makes std the MEAN of the noise: the noise "
-                          "has mean 0 and standard deviation std, std * rng.standard_normal(X.shape)")
+                          "has mean 0 and standard deviation std, "
+                          "std * rng.standard_normal(X.shape)")
 def augment_noise(X, std, rng):  # noqa: F811
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
