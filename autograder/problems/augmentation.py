@@ -214,7 +214,7 @@ def augment_noise():
         value(fn, "std = 0.1 with a seeded rng", _X(1), 0.1, rng(201), weight=2),
         value(fn, "a batch of images (3, 4, 5), std = 0.5", _X(2, (3, 4, 5)), 0.5, rng(202)),
         Case(fn, "statistics: result - X has mean 0 and standard deviation std",
-             (_X(3, (300, 200)) + 3.0, 0.7, rng(seed)), hidden=True, weight=2, kind="custom",
+             (_X(3, (200, 200)) + 3.0, 0.7, rng(seed)), hidden=True, weight=2, kind="custom",
              check=_check_noise_statistics),
         one_draw(fn, "std = 0 returns X and still draws once", _X(4), 0.0, rng(204)),
         reproducible(fn, _X(5, (6, 7)), 0.3, rng(205)),
