@@ -12,6 +12,7 @@ from .optimizers import adadelta, adagrad, adam, momentum, nesterov, rmsprop, sg
 from .schedules import exponential_decay, inverse_sqrt_decay, inverse_time_decay, step_decay
 from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
 from .dropout import dropout_backward, dropout_forward
+from .augmentation import augment_flip, augment_noise, augment_shift
 from .normalization import (batchnorm_backward, batchnorm_forward, standardize_apply,
                             standardize_fit)
 from .initialization import init_glorot, init_he, init_normal, init_xavier, init_zeros
@@ -28,6 +29,7 @@ TOPICS = {
     "schedules": ["inverse_time_decay", "exponential_decay", "inverse_sqrt_decay", "step_decay"],
     "regularization": ["l2_penalty", "l2_grad", "l1_penalty", "l1_grad"],
     "dropout": ["dropout_forward", "dropout_backward"],
+    "augmentation": ["augment_noise", "augment_flip", "augment_shift"],
     "normalization": ["standardize_fit", "standardize_apply", "batchnorm_forward",
                       "batchnorm_backward"],
     "initialization": ["init_zeros", "init_normal", "init_xavier", "init_he", "init_glorot"],

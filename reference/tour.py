@@ -5,8 +5,10 @@ reference functions (seeded, so the table is the same on every run); it takes
 a few seconds.
 """
 import numpy as np
+import sklearn.datasets
 
 from .activation import relu_grad, sigmoid, sigmoid_grad, tanh_grad
+from .augmentation import augment_noise, augment_shift
 from .datasets import load_breast_cancer, load_iris_pair, make_moons
 from .descent import gradient_descent
 from .loss import bce_cost
@@ -113,6 +115,25 @@ def _dropout():
             _moons_runs([("keep 1", {}), ("keep 0.5", {"keep_prob": 0.5})]))
 
 
+def _augmentation():
+    digits = sklearn.datasets.load_digits()
+    keep = np.isin(digits.target, (3, 8))
+    images, y = digits.images[keep] / 16.0, (digits.target[keep] == 8).astype(np.int64)
+    rng = np.random.default_rng(SEED)
+    train, val, _ = train_val_test_split(len(y), rng, val=0.7, test=0.0)
+    moved, _ = augment_shift(images[val], 1, rng)
+    parts = []
+    for copies in (0, 4):
+        shifted = [augment_shift(images[train], 1, rng)[0] for _ in range(copies)]
+        batch = np.concatenate([images[train]] + [augment_noise(s, 0.1, rng) for s in shifted])
+        w, b, _ = _fit_neuron(batch.reshape(len(batch), -1), np.tile(y[train], copies + 1),
+                              lr=0.5, epochs=200)
+        accuracy = _accuracy(predict(moved.reshape(len(moved), -1), w, b), y[val])
+        parts.append(f"{copies} copies {accuracy:.2f}")
+    return ("augmentation", "digits 3 vs 8, neuron val accuracy on digits moved <= 1 px",
+            ", ".join(parts))
+
+
 def _normalization():
     X, y = load_breast_cancer()
     costs = [_fit_neuron(Z, y, lr=0.1, epochs=100)[2]["cost"][-1] for Z in (X, _standardized(X))]
@@ -151,7 +172,7 @@ def _model_selection():
 
 
 _ROWS = (_activation, _loss, _neuron, _descent, _optimizers, _schedules, _regularization,
-         _dropout, _normalization, _initialization, _model_selection)
+         _dropout, _augmentation, _normalization, _initialization, _model_selection)
 
 
 def tour_rows():

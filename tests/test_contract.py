@@ -29,7 +29,9 @@ def _contract() -> dict[str, str]:
     return found
 
 
-NAMES = sorted(n for names in reference.TOPICS.values() for n in names)
+#: the graded functions, in the order of reference.TOPICS
+IN_ORDER = [n for names in reference.TOPICS.values() for n in names]
+NAMES = sorted(IN_ORDER)
 
 
 def _parameters(text: str) -> list[tuple]:
@@ -45,8 +47,13 @@ def _parameters(text: str) -> list[tuple]:
 
 
 def test_the_contract_was_read():
-    assert len(_contract()) == 46
-    assert sorted(_contract()) == NAMES
+    """CURRICULUM.md's Topics table and reference.TOPICS list the same functions, in one order."""
+    contract = list(_contract())
+    missing, extra = sorted(set(contract) - set(NAMES)), sorted(set(NAMES) - set(contract))
+    assert not missing and not extra, (f"in CURRICULUM.md but not in reference.TOPICS: {missing}; "
+                                       f"in reference.TOPICS but not in CURRICULUM.md: {extra}")
+    assert len(contract) == len(IN_ORDER) == len(set(IN_ORDER)), "a function is listed twice"
+    assert contract == IN_ORDER, "reference.TOPICS lists the functions in another order"
 
 
 @pytest.mark.parametrize("name", NAMES)
