@@ -66,8 +66,8 @@ def clean(text, newlines: bool = False) -> str:
 def csv_cell(value) -> str:
     """A gradebook cell: clean, and not a formula in a spreadsheet (OWASP's advice:
     a cell that begins with ``= + - @``, tab or CR gets a leading single quote)."""
-    text = clean(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    text = clean(value)  # tabs and CRs become spaces, so look past leading spaces too
+    return "'" + text if text.lstrip().startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def file_names(students: list[str]) -> list[str]:

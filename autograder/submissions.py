@@ -10,8 +10,7 @@ through a symlink (a link could point at the course's solutions, a classmate's
 file or a root-only file), only as a regular file inside the submissions folder,
 and at most :data:`MAX_BYTES` of it.  :func:`read_bytes` is the one reader, and
 :func:`copy_submission` (what the sandbox uses) and :func:`read_notebook` (the
-trusted side's only notebook parser) go through it; :func:`check_readable`
-is what ``grade`` and ``check`` ask before they start a worker.
+trusted side's only notebook parser, for ``check``) go through it.
 """
 from __future__ import annotations
 
@@ -131,7 +130,10 @@ def read_notebook(path) -> dict:
 
 
 def check_readable(path) -> None:
-    """Refuse, before any worker starts, what the trusted side can tell is not gradable.
+    """Refuse what ``check`` can tell is not gradable, before a worker starts.
+
+    ``grade`` does not parse notebooks on the trusted side: the sandboxed worker
+    does, and turns a malformed one into a load error.
 
     Raises
     ------

@@ -266,7 +266,7 @@ def test_finding_8_symlinks_are_refused_not_followed(tmp_path, capsys):
     (sub / "carol" / "ps_test").symlink_to(solution.parent)
     (sub / "dave" / "ps_test").mkdir(parents=True)
     (sub / "dave" / "ps_test" / "ps_test.ipynb").symlink_to(solution)
-    (sub / "erin" / "ps_test").mkdir(parents=True)  # a real file that resolves outside
+    (sub / "erin" / "ps_test").mkdir(parents=True)  # no link anywhere: graded as usual
     (sub / "erin" / "ps_test" / "ps_test.py").write_text(GOOD)
     rows2, terminal2 = _grade_cli(asg, course, tmp_path / "out2", capsys)
     assert {s: r["status"] for s, r in rows2.items()} == {
