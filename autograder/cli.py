@@ -108,7 +108,8 @@ class Progress:
     def __call__(self, done: int, total: int, result) -> None:
         rate = done / max(time.monotonic() - self.start, 1e-9)
         text = (f"[{'#' * (30 * done // total):<30}] {done}/{total} "
-                f"({rate:.1f}/s) {report.clean(result.student)[:20]}: {result.status} {result.points:g}")
+                f"({rate:.1f}/s) {report.clean(result.student)[:20]}: {result.status} "
+                f"{result.points:g}")
         if self.tty:
             self.stream.write("\r" + text.ljust(100) + ("\n" if done == total else ""))
         elif 10 * done // total != self.last_decile or done == total:
@@ -132,7 +133,7 @@ def cmd_grade(args) -> int:
     gradable = [(s.student, s.path) for s in found if not s.problem]
     graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
                             progress=Progress(len(gradable)) if gradable else None))
-    results = [next(graded) if not s.problem else load_error(s.student, s.path, assignment, s.problem)
+    results = [load_error(s.student, s.path, assignment, s.problem) if s.problem else next(graded)
                for s in found]
     try:
         report.write_all(results, assignment, out)

@@ -193,7 +193,11 @@ def _nbgrader(students: list[Path], root: Path, assignment: str) -> list[Submiss
         if s.is_symlink() or folder.is_symlink():  # a folder that is a link: refused unread
             found.append(Submission(s.name, folder, SYMLINK))
             continue
-        chosen = _pick(folder, assignment) if folder.is_dir() else None
+        try:
+            chosen = _pick(folder, assignment) if folder.is_dir() else None
+        except OSError as exc:
+            found.append(Submission(s.name, folder, f"cannot read {folder} ({exc.strerror})"))
+            continue
         found.append(Submission(s.name, chosen or folder, refusal(chosen, root) if chosen
                                 else f"no .py or .ipynb file in {folder}"))
     return found
@@ -210,11 +214,18 @@ def discover(path, assignment: str) -> list[Submission]:
     root = Path(path)
     if not root.exists():
         raise SubmissionsError(f"no such file or folder: {root}")
-    if root.is_file():  # one file, named by the TA: its link, if any, is the TA's own
+    if not root.is_dir():  # one file, named by the TA: its link, if any, is the TA's own
         root = root.resolve()
         return [Submission(root.stem, root, refusal(root, root.parent))]
     if (root / "submitted").is_dir():
         root = root / "submitted"
+    try:
+        return _list(root, assignment)
+    except OSError as exc:  # e.g. a folder the grader may not read
+        raise SubmissionsError(f"cannot read {exc.filename or root}: {exc.strerror}") from None
+
+
+def _list(root: Path, assignment: str) -> list[Submission]:
     students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if students and any((s / assignment).is_dir() for s in students):
         return _nbgrader(students, root, assignment)
