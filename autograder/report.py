@@ -9,6 +9,13 @@
 * ``summary.md`` and ``summary.png``: class statistics.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
   output, grader logs): for TAs only, never to be shared with students.
+
+Student ids and messages are the student's to choose (a file name, a forged load
+error), so every text written or printed goes through :func:`clean` (no terminal
+escapes or control characters), gradebook cells through :func:`csv_cell` (no
+spreadsheet formulas), and file names come from :func:`file_names` (at most
+``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
+control characters escaped by JSON.
 """
 from __future__ import annotations
 
@@ -22,7 +29,6 @@ from pathlib import Path
 
 from .results import SubmissionResult
 from .spec import Assignment
-
 
 #: Terminal escape sequences (CSI; OSC, DCS, PM and APC strings; two-byte escapes),
 #: in their 7-bit and 8-bit forms; then every C0 and C1 control character and DEL,
