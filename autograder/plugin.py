@@ -219,11 +219,11 @@ class Scoreboard:
         """Before the first hidden case: keep what the student may see, then give the
         hidden cases a fresh worker, which remembers nothing of the public ones and
         whose words (output, exception messages) reach only the TA."""
-        self.outcome = self._load_outcome()
         proxy = self.proxy
         if proxy is None:  # no public case ran: the worker starts with the hidden cases
             self.public_output = ""
             return
+        self.outcome = self._load_outcome()  # a failed reload fails the hidden cases only
         proxy.worker.close_process()
         self.public_output = proxy.worker.output(OUTPUT_KEPT)
         if proxy.load_failure is None and not proxy.load_error:
@@ -252,11 +252,13 @@ class Scoreboard:
     def _load_outcome(self) -> tuple[str, str]:
         """``(status, message)`` from loading the submission."""
         proxy = self.proxy
-        if proxy is not None and proxy.load_failure is not None:
+        if proxy is None:
+            return "graded", ""
+        if proxy.load_failure is not None:
             return proxy.load_failure.status, str(proxy.load_failure)
-        if proxy is not None and proxy.load_error:
+        if proxy.load_error:
             return "load-error", f"could not load the file: {proxy.load_error}"
-        if proxy is not None and proxy.worker.load_errors:
+        if proxy.worker.load_errors:
             return "graded", ("errors while running the notebook: "
                               + "; ".join(proxy.worker.load_errors[:5]))
         return "graded", ""

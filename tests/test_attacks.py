@@ -287,7 +287,7 @@ REMEMBERS = textwrap.dedent("""
         SEEN.append(float(z[0]))
         print("probe saw", float(z[0]))
         if z[0] > 100:
-            raise ValueError(f"hidden input {float(z[0])}")
+            raise ValueError(f"seen {SEEN}")
         return 2 * z
     def peek(z):
         raise ValueError(f"I remember {SEEN}")
@@ -311,7 +311,7 @@ def test_finding_9_hidden_inputs_never_reach_the_student(tmp_path, monkeypatch):
     assert "I remember [1.5]" in checks["public peek"].message  # it ran before the hidden case
     hidden = checks["hidden probe"]
     assert hidden.message == "a hidden test failed: your function raised ValueError"
-    assert SECRET_INPUT in hidden.log                    # the TA still has the whole story
+    assert f"seen [{SECRET_INPUT}]" in hidden.log  # the TA has it all; and a fresh worker
     assert "probe saw 1.5" in r.output and SECRET_INPUT not in r.output
     assert f"probe saw {SECRET_INPUT}" in r.log
     report.write_all([r], asg, tmp_path / "out")
