@@ -11,8 +11,8 @@
   output, grader logs): for TAs only, never to be shared with students.
 
 Student ids and messages are the student's to choose (a file name, a forged load
-error), so every text written or printed goes through :func:`clean` (no terminal
-escapes or control characters), gradebook cells through :func:`csv_cell` (no
+error), so every text written or printed goes through :func:`clean` (control
+characters, and so terminal escapes, made visible and inert), gradebook cells through :func:`csv_cell` (no
 spreadsheet formulas), and file names come from :func:`file_names` (at most
 ``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
 control characters escaped by JSON.
@@ -30,43 +30,37 @@ from pathlib import Path
 from .results import SubmissionResult
 from .spec import Assignment
 
-#: Terminal escape sequences (CSI; OSC, DCS, PM and APC strings; two-byte escapes),
-#: in their 7-bit and 8-bit forms; then every C0 and C1 control character and DEL,
-#: the Unicode bidi controls (which reorder text on screen), and lone surrogates
-#: (undecodable bytes of a file name, which no UTF-8 file or terminal accepts).
-_ESCAPES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-                      r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]).*?(?:\x07|\x1b\\|\x9c|$)"
-                      r"|\x1b[ -~]?"
-                      r"|[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]", re.DOTALL)
+#: Characters that act on a terminal or a display instead of showing: C0 and C1
+#: controls and DEL (ESC starts every ANSI escape sequence), the Unicode bidi
+#: controls (which reorder text on screen), and lone surrogates (undecodable bytes
+#: of a file name, which no UTF-8 file or terminal accepts).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 #: Longest file-name suffix written per student, and the kernel's NAME_MAX (bytes).
 _SUFFIX, NAME_MAX = ".json", 255
 
 
 def clean(text, newlines: bool = False) -> str:
-    """``text`` without terminal escapes or control characters: safe to print or write.
+    """``text`` safe to print or write: no control character reaches a terminal.
+
+    Each control character becomes a visible escape (``\\x1b``), so an ANSI
+    sequence is inert text, and a name that differs from a classmate's only in
+    hidden characters still looks different from it.
 
     Parameters
     ----------
     text : str
         Anything a student may control: a file name, a message, a load error.
     newlines : bool, default=False
-        Keep newlines and tabs (for multi-line text); otherwise each becomes a space.
-
-    Returns
-    -------
-    str
-        A lone surrogate becomes U+FFFD; every other match of the pattern is dropped.
+        Keep newlines and tabs (multi-line text); otherwise they and CR become spaces.
     """
-    text = str(text)
-    if not newlines:
-        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-
-    def replace(m):
-        found = m.group()
-        if "\ud800" <= found <= "\udfff":
-            return "\ufffd"
-        return found if newlines and found in ("\n", "\t") else ""
-    return _ESCAPES.sub(replace, text)
+    def visible(match) -> str:
+        char = match.group()
+        if char in "\n\t" and newlines:
+            return char
+        if char in "\n\t\r":
+            return " "
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return _CONTROL.sub(visible, str(text))
 
 
 def csv_cell(value) -> str:
