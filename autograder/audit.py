@@ -71,7 +71,8 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
                 if result.points == result.max_points:
                     row.passed += 1
                 else:
-                    failed = [f"{c.name}: {c.message}" for c in result.checks if not c.passed]
+                    failed = [f"{c.name}: {c.log or c.message}"  # log: hidden cases' detail too
+                              for c in result.checks if not c.passed]
                     row.rejected.append(f"{message}: {failed[:2]}")
                 continue
             row.wrong += 1

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import report, sandbox, spec
+from . import report, sandbox, spec, submissions
 from .submissions import SubmissionsError, discover
 
 EXIT_USAGE = 2
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     "build": cmd_build, "release": cmd_release}
         return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
-        print(f"autograder: error: {exc}", file=sys.stderr)
+        print(f"autograder: error: {report.clean(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
@@ -108,7 +108,8 @@ class Progress:
     def __call__(self, done: int, total: int, result) -> None:
         rate = done / max(time.monotonic() - self.start, 1e-9)
         text = (f"[{'#' * (30 * done // total):<30}] {done}/{total} "
-                f"({rate:.1f}/s) {result.student[:20]}: {result.status} {result.points:g}")
+                f"({rate:.1f}/s) {report.clean(result.student)[:20]}: {result.status} "
+                f"{result.points:g}")
         if self.tty:
             self.stream.write("\r" + text.ljust(100) + ("\n" if done == total else ""))
         elif 10 * done // total != self.last_decile or done == total:
@@ -118,7 +119,7 @@ class Progress:
 
 
 def cmd_grade(args) -> int:
-    from .grade import grade_all
+    from .grade import grade_all, load_error
     assignment = spec.load(args.assignment)
     found = discover(args.submissions, assignment.name)
     out = Path(args.out)
@@ -132,18 +133,15 @@ def cmd_grade(args) -> int:
     gradable = [(s.student, s.path) for s in found if not s.problem]
     graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
                             progress=Progress(len(gradable)) if gradable else None))
-    results = [next(graded) if not s.problem else _unreadable(s, assignment) for s in found]
-    report.write_all(results, assignment, out)
+    results = [load_error(s.student, s.path, assignment, s.problem) if s.problem else next(graded)
+               for s in found]
+    try:
+        report.write_all(results, assignment, out)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write the reports ({exc.strerror})") from None
     print(report.gradebook_table(results, assignment))
     print(f"\nwrote {out}/gradebook.csv, results/, feedback/ and summary.md", file=sys.stderr)
     return 0
-
-
-def _unreadable(s, assignment):
-    from .results import ProblemResult, SubmissionResult
-    return SubmissionResult(s.student, str(s.path), "load-error",
-                            [ProblemResult(k, v) for k, v in assignment.points.items()],
-                            message=s.problem)
 
 
 # ---------------------------------------------------------------- check
@@ -156,39 +154,32 @@ def cmd_check(args) -> int:
         raise UsageError(f"no such file: {path}")
     if path.suffix not in (".py", ".ipynb"):
         raise UsageError(f"{path.name} is not a .py or .ipynb file")
-    if path.suffix == ".ipynb":
-        _check_notebook(path)
-    result = grade_submission(path, assignment, public_only=True,
+    try:
+        submissions.check_readable(path.resolve())  # the student's own file: links are fine
+    except submissions.Unreadable as exc:
+        raise UsageError(str(exc)) from None
+    result = grade_submission(path.resolve(), assignment, public_only=True,
                               limits=sandbox.Limits(call_timeout=args.timeout))
     print(format_check(result))
     ok = result.status == "graded" and all(c.passed for p in result.problems for c in p.checks)
     return 0 if ok else 1
 
 
-def _check_notebook(path: Path) -> None:
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-            raise ValueError("no cells")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} is not a valid Jupyter notebook ({exc})") from None
-
-
 def format_check(result) -> str:
     """Readable per-function feedback for a student's public check."""
-    lines = []
+    lines, clean = [], report.clean
     if result.status != "graded":
-        lines += [f"Your file could not be graded ({result.status}): {result.message}", ""]
+        lines += [f"Your file could not be graded ({result.status}): {clean(result.message)}", ""]
     elif result.message:
-        lines += [f"Note: {result.message}", ""]
+        lines += [f"Note: {clean(result.message)}", ""]
     for p in result.problems:
         failed = [c for c in p.checks if not c.passed]
         mark = "PASS" if not failed else "FAIL"
         lines.append(f"{mark}  {p.name}  ({len(p.checks) - len(failed)}/{len(p.checks)} public tests)")
         for c in failed:
-            lines.append(f"      - {c.name}: {c.message}")
+            lines.append(f"      - {clean(c.name)}: {clean(c.message)}")
             if c.diagnosis:
-                lines.append(f"        likely mistake: {c.diagnosis}")
+                lines.append(f"        likely mistake: {clean(c.diagnosis)}")
     passed = sum(1 for p in result.problems if all(c.passed for c in p.checks))
     lines += ["", f"{passed} of {len(result.problems)} functions pass their public tests. "
               "Hidden tests run when your TA grades."]

@@ -21,7 +21,7 @@ import pytest
 
 from . import sandbox, spec
 from .plugin import Scoreboard
-from .results import SubmissionResult
+from .results import ProblemResult, SubmissionResult
 
 _HERE = Path(__file__).resolve().parent
 BATTERY = _HERE / "battery.py"
@@ -69,10 +69,18 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     result = board.result(time.monotonic() - start)
     if code not in (0, 1) or board.internal_errors:
         result.status = "crashed" if code not in (0, 1) else result.status
-        result.log = "; ".join(board.internal_errors) or sink.getvalue()[-3000:]
+        detail = "; ".join(board.internal_errors) or sink.getvalue()[-3000:]
+        result.log = f"{detail}\n{result.log}".strip()
         note = "the grader hit an internal error; your TA has the details"
         result.message = f"{result.message} | {note}".strip(" |")
     return result
+
+
+def load_error(student: str, path, assignment: spec.Assignment, message: str) -> SubmissionResult:
+    """The row of a submission that cannot be graded at all: no points, and why."""
+    return SubmissionResult(student, str(path), "load-error",
+                            [ProblemResult(k, v) for k, v in assignment.points.items()],
+                            message=message)
 
 
 def _grade_job(args) -> SubmissionResult:

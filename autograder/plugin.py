@@ -12,11 +12,18 @@ with the assignment and the submission.
 * ``battery.py``'s ``student`` fixture gets its :class:`StudentProxy` to the
   sandboxed worker from :meth:`Scoreboard.open_student`.
 * ``pytest_generate_tests`` turns each case of the assignment into a test
-  item of ``battery.py``; ``pytest_runtest_makereport`` (a hook wrapper)
-  records each outcome in the :class:`Scoreboard`.
+  item of ``battery.py``, every public case before any hidden one;
+  ``pytest_runtest_setup`` gives the hidden cases a fresh worker, and
+  ``pytest_runtest_makereport`` (a hook wrapper) records each outcome in the
+  :class:`Scoreboard`.
+
+Student code sees the hidden inputs, so nothing it says from then on reaches
+the student: not its output, nor its exception messages (see
+:func:`check_result`), nor anything a public case could report later.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import traceback
 
@@ -25,10 +32,13 @@ import pytest
 from . import sandbox, spec
 from .cases import Raised, cases_for
 from .checks import CheckFailure
-from .results import CheckResult, ProblemResult, SubmissionResult
+from .results import HIDDEN_FAILED, CheckResult, ProblemResult, SubmissionResult
+from .submissions import Unreadable
 
 #: Where a session's Scoreboard is kept, for the ``student`` fixture.
 BOARD = pytest.StashKey()
+#: Characters of the student's output kept in all, and shown to the student.
+OUTPUT_KEPT, OUTPUT_SHOWN = 20000, 4000
 
 
 class StudentProxy:
@@ -102,16 +112,29 @@ def check_result(case, weight: float, exc: BaseException | None,
 
     A :class:`CheckFailure` is the student's; anything else is a defect of the
     grader's, which the student sees only as "could not run", with the
-    traceback kept for TAs.
+    traceback kept for TAs.  A failed hidden case's message is grader-written
+    words only (:func:`hidden_message`); the full text goes to the TA-only log.
     """
     passed = exc is None if passed is None else passed
     result = CheckResult(case.problem, case.name, case.hidden, weight, passed)
     if isinstance(exc, CheckFailure):
         result.message, result.diagnosis, result.log = exc.message, exc.diagnosis, exc.message
+        if case.hidden:
+            result.message = hidden_message(exc)
     elif exc is not None:
         result.message = "the grader could not run this check"
         result.log = "".join(traceback.format_exception(exc))[-3000:]
     return result
+
+
+def hidden_message(exc: CheckFailure) -> str:
+    """What a student reads of a failed hidden case: never a value, nor any text
+    that student code produced (it has seen the hidden input)."""
+    if not isinstance(exc, Raised):
+        return HIDDEN_FAILED
+    error = getattr(builtins, exc.kind, None)
+    known = isinstance(error, type) and issubclass(error, BaseException)
+    return f"{HIDDEN_FAILED}: your function raised {exc.kind if known else 'an exception'}"
 
 
 class Scoreboard:
@@ -127,6 +150,9 @@ class Scoreboard:
                          for name, pts in assignment.points.items()}
         self.proxy: StudentProxy | None = None
         self.internal_errors: list[str] = []
+        self.output = ""  # everything the student's code printed (kept up to OUTPUT_KEPT)
+        self.public_output: str | None = None  # what it printed before the hidden cases
+        self.outcome: tuple[str, str] | None = None  # the load status, kept at that point
 
     # -- hooks
 
@@ -158,26 +184,50 @@ class Scoreboard:
     def pytest_generate_tests(self, metafunc):
         if "case" not in metafunc.fixturenames:
             return
-        params = []
-        for problem in self.assignment.points:
-            for case in cases_for(problem):
-                if case.hidden and self.public_only:
-                    continue
-                params.append(pytest.param(case, id=case.id, marks=pytest.mark.points(
-                    problem=problem, weight=case.weight)))
-        metafunc.parametrize("case", params)
+        every = [case for problem in self.assignment.points for case in cases_for(problem)
+                 if not (case.hidden and self.public_only)]
+        every.sort(key=lambda case: case.hidden)  # stable: all public cases before any hidden
+        metafunc.parametrize("case", [pytest.param(case, id=case.id, marks=pytest.mark.points(
+            problem=case.problem, weight=case.weight)) for case in every])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        case = getattr(getattr(item, "callspec", None), "params", {}).get("case")
+        if case is not None and case.hidden and self.public_output is None:
+            self._start_hidden_phase()
 
     def open_student(self):
         """Start the worker; yield its :class:`StudentProxy`; stop it afterwards."""
         worker = self.worker_class(self.submission, self.limits)
         self.proxy = StudentProxy(worker)
-        self.proxy.start()
+        self._start_worker()
         try:
             yield self.proxy
         finally:
             worker.close_process()
-            self.output = worker.output()
+            self.output = worker.output(OUTPUT_KEPT)
             worker.close()
+
+    def _start_worker(self) -> None:
+        """Start (or restart) the proxy's worker; an unreadable file is a load error."""
+        try:
+            self.proxy.start()
+        except Unreadable as exc:
+            self.proxy.load_failure = sandbox.WorkerFailure("load-error", str(exc))
+
+    def _start_hidden_phase(self) -> None:
+        """Before the first hidden case: keep what the student may see, then give the
+        hidden cases a fresh worker, which remembers nothing of the public ones and
+        whose words (output, exception messages) reach only the TA."""
+        proxy = self.proxy
+        if proxy is None:  # no public case ran: the worker starts with the hidden cases
+            self.public_output = ""
+            return
+        self.outcome = self._load_outcome()  # a failed reload fails the hidden cases only
+        proxy.worker.close_process()
+        self.public_output = proxy.worker.output(OUTPUT_KEPT)
+        if proxy.load_failure is None and not proxy.load_error:
+            self._start_worker()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -199,20 +249,34 @@ class Scoreboard:
 
     # -- the result
 
-    def result(self, seconds: float = 0.0) -> SubmissionResult:
-        """The :class:`SubmissionResult` of the session that just ran."""
+    def _load_outcome(self) -> tuple[str, str]:
+        """``(status, message)`` from loading the submission."""
         proxy = self.proxy
-        status, message = "graded", ""
-        if proxy is not None and proxy.load_failure is not None:
-            status, message = proxy.load_failure.status, str(proxy.load_failure)
-        elif proxy is not None and proxy.load_error:
-            status, message = "load-error", f"could not load the file: {proxy.load_error}"
-        elif proxy is not None and proxy.worker.load_errors:
-            message = "errors while running the notebook: " + "; ".join(proxy.worker.load_errors[:5])
+        if proxy is None:
+            return "graded", ""
+        if proxy.load_failure is not None:
+            return proxy.load_failure.status, str(proxy.load_failure)
+        if proxy.load_error:
+            return "load-error", f"could not load the file: {proxy.load_error}"
+        if proxy.worker.load_errors:
+            return "graded", ("errors while running the notebook: "
+                              + "; ".join(proxy.worker.load_errors[:5]))
+        return "graded", ""
+
+    def result(self, seconds: float = 0.0) -> SubmissionResult:
+        """The :class:`SubmissionResult` of the session that just ran.
+
+        Its ``output`` is what the student's code printed before any hidden
+        input; what it printed after goes to the TA-only ``log``.
+        """
+        status, message = self.outcome or self._load_outcome()
         if status != "graded":  # nothing was earned: no check could run
             for problem in self.problems.values():
                 for check in problem.checks:
                     check.passed = False
+        shown = self.output if self.public_output is None else self.public_output
+        later = self.output[len(shown):]
         return SubmissionResult(self.student_name, self.submission, status,
-                                list(self.problems.values()), message,
-                                getattr(self, "output", ""), round(seconds, 3))
+                                list(self.problems.values()), message, shown[:OUTPUT_SHOWN],
+                                round(seconds, 3),
+                                log=f"printed during the hidden tests: {later}" if later else "")

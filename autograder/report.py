@@ -9,6 +9,13 @@
 * ``summary.md`` and ``summary.png``: class statistics.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
   output, grader logs): for TAs only, never to be shared with students.
+
+Student ids and messages are the student's to choose (a file name, a forged load
+error), so every text written or printed goes through :func:`clean` (control
+characters, and so terminal escapes, made visible and inert), gradebook cells through :func:`csv_cell` (no
+spreadsheet formulas), and file names come from :func:`file_names` (at most
+``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
+control characters escaped by JSON.
 """
 from __future__ import annotations
 
@@ -23,18 +30,61 @@ from pathlib import Path
 from .results import SubmissionResult
 from .spec import Assignment
 
+#: Characters that act on a terminal or a display instead of showing: C0 and C1
+#: controls and DEL (ESC starts every ANSI escape sequence), the Unicode bidi
+#: controls (which reorder text on screen), and lone surrogates (undecodable bytes
+#: of a file name, which no UTF-8 file or terminal accepts).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: Longest file-name suffix written per student, and the kernel's NAME_MAX (bytes).
+_SUFFIX, NAME_MAX = ".json", 255
+
+
+def clean(text, newlines: bool = False) -> str:
+    """``text`` safe to print or write: no control character reaches a terminal.
+
+    Each control character becomes a visible escape (``\\x1b``), so an ANSI
+    sequence is inert text, and a name that differs from a classmate's only in
+    hidden characters still looks different from it.
+
+    Parameters
+    ----------
+    text : str
+        Anything a student may control: a file name, a message, a load error.
+    newlines : bool, default=False
+        Keep newlines and tabs (multi-line text); otherwise they and CR become spaces.
+    """
+    def visible(match) -> str:
+        char = match.group()
+        if char in "\n\t" and newlines:
+            return char
+        if char in "\n\t\r":
+            return " "
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return _CONTROL.sub(visible, str(text))
+
+
+def csv_cell(value) -> str:
+    """A gradebook cell: clean, and not a formula in a spreadsheet (OWASP's advice:
+    a cell that begins with ``= + - @``, tab or CR gets a leading single quote)."""
+    text = clean(value)  # tabs and CRs become spaces, so look past leading spaces too
+    return "'" + text if text.lstrip().startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
 
 def file_names(students: list[str]) -> list[str]:
-    """A safe, distinct file name for each student id.
+    """A safe, distinct file name (without suffix) for each student id.
 
-    Names that need changing (or that would collide) get a short hash of the
-    original id, so two students never share a report file.
+    Names that need changing, that are too long for ``NAME_MAX`` bytes with the
+    longest suffix added, or that would collide (case-insensitively) with any
+    name already given, a hashed one included, get a short hash of the id.
     """
+    stem_max = NAME_MAX - len(_SUFFIX)
     names, seen = [], set()
     for student in students:
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip(".") or "student"
-        if name != student or name.lower() in seen:
-            name += "-" + hashlib.sha1(student.encode()).hexdigest()[:8]
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip(".") or "student"  # ASCII only
+        name, salt = (base if base == student and len(base) <= stem_max else None), 0
+        while name is None or name.lower() in seen:
+            digest = hashlib.sha1(f"{student}\0{salt}".encode(errors="surrogatepass")).hexdigest()[:8]
+            name, salt = f"{base[:stem_max - 9]}-{digest}", salt + 1
         seen.add(name.lower())
         names.append(name)
     return names
@@ -69,18 +119,19 @@ def write_gradebook(results: list[SubmissionResult], assignment: Assignment, pat
         w.writerow(["student", *assignment.points, "total", "max", "status", "message"])
         for r in results:
             pts = {p.name: p.points for p in r.problems}
-            w.writerow([r.student, *(f"{pts.get(k, 0.0):g}" for k in assignment.points),
-                        f"{r.points:g}", f"{assignment.max_points:g}", r.status,
-                        r.message.replace("\n", " ")[:300]])
+            w.writerow([csv_cell(x) for x in (
+                r.student, *(f"{pts.get(k, 0.0):g}" for k in assignment.points),
+                f"{r.points:g}", f"{assignment.max_points:g}", r.status, clean(r.message)[:300])])
 
 
 def gradebook_table(results: list[SubmissionResult], assignment: Assignment) -> str:
-    """The gradebook as a plain-text table, for the terminal."""
-    width = max([len(r.student) for r in results] + [7])
+    """The gradebook as a plain-text table, for the terminal (no escapes or controls)."""
+    names = [clean(r.student) for r in results]
+    width = max([len(n) for n in names] + [7])
     lines = [f"{'student':<{width}}  {'points':>13}  status      message"]
-    for r in results:
-        lines.append(f"{r.student:<{width}}  {r.points:>6g}/{assignment.max_points:<6g}  "
-                     f"{r.status:<10}  {r.message[:60]}")
+    for r, name in zip(results, names):
+        lines.append(f"{name:<{width}}  {r.points:>6g}/{assignment.max_points:<6g}  "
+                     f"{clean(r.status):<10}  {clean(r.message)[:60]}")
     return "\n".join(lines)
 
 
@@ -93,15 +144,15 @@ def gradescope(r: SubmissionResult) -> dict:
         total = sum(c.weight for c in p.checks) or 1.0
         for c in p.checks:
             tests.append({
-                "name": f"{p.name}: {c.name}",
+                "name": clean(f"{p.name}: {c.name}"),
                 "score": round(p.max_points * c.weight / total, 4) if c.passed else 0.0,
                 "max_score": round(p.max_points * c.weight / total, 4),
                 "status": "passed" if c.passed else "failed",
-                "output": c.student_message(),
+                "output": clean(c.student_message()),
                 "visibility": "after_published" if c.hidden else "visible",
             })
     return {"score": r.points, "execution_time": round(r.seconds, 3),
-            "output": f"status: {r.status}" + (f"\n{r.message}" if r.message else ""),
+            "output": f"status: {clean(r.status)}" + (f"\n{clean(r.message)}" if r.message else ""),
             "stdout_visibility": "hidden", "tests": tests}
 
 
@@ -109,10 +160,11 @@ def gradescope(r: SubmissionResult) -> dict:
 
 def feedback_markdown(r: SubmissionResult, assignment: Assignment) -> str:
     """Per-student feedback: points per function, and what each failure means."""
-    lines = [f"# {assignment.title}: feedback for {r.student}", "",
-             f"**{r.points:g} / {assignment.max_points:g} points** — status: {r.status}", ""]
+    lines = [f"# {clean(assignment.title)}: feedback for {clean(r.student)}", "",
+             f"**{r.points:g} / {assignment.max_points:g} points** — status: {clean(r.status)}",
+             ""]
     if r.message:
-        lines += [f"> {r.message}", ""]
+        lines += [f"> {clean(r.message)}", ""]
     lines += ["| function | points |", "|---|---|"]
     lines += [f"| `{p.name}` | {p.points:g} / {p.max_points:g} |" for p in r.problems]
     lines.append("")
@@ -124,9 +176,9 @@ def feedback_markdown(r: SubmissionResult, assignment: Assignment) -> str:
         for c in failed:
             label = "hidden test" if c.hidden else "test"
             text = c.student_message() if c.hidden else c.message
-            lines.append(f"- **{c.name}** ({label}): {text}")
+            lines.append(f"- **{clean(c.name)}** ({label}): {clean(text)}")
             if c.diagnosis and not c.hidden:
-                lines.append(f"  - *Likely mistake:* {c.diagnosis}")
+                lines.append(f"  - *Likely mistake:* {clean(c.diagnosis)}")
         lines.append("")
     if all(c.passed for p in r.problems for c in p.checks) and r.status == "graded":
         lines.append("Every test passed. Well done!")
@@ -171,7 +223,7 @@ def markdown_to_html(md: str, title: str) -> str:
     body += ["</ul>"] if in_list else []
     body += ["</table>"] if in_table else []
     return ("<!doctype html><html><head><meta charset='utf-8'>"
-            f"<title>Feedback: {html.escape(title)}</title><style>"
+            f"<title>Feedback: {html.escape(clean(title))}</title><style>"
             "body{font-family:sans-serif;max-width:50em;margin:2em auto}"
             "td{padding:.2em .8em;border-bottom:1px solid #ddd}code{background:#f3f3f3}"
             "</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
@@ -197,7 +249,7 @@ def summary_markdown(results: list[SubmissionResult], assignment: Assignment) ->
         full = sum(1 for g in got if g == pts)
         mean = statistics.mean(got) if got else 0.0
         lines.append(f"| `{name}` | {mean:.2f} / {pts:g} | {full} / {len(results)} |")
-    return "\n".join(lines) + "\n"
+    return clean("\n".join(lines), newlines=True) + "\n"
 
 
 def summary_plot(results: list[SubmissionResult], assignment: Assignment, path: Path) -> None:

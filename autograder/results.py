@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 STATUSES = ("graded", "load-error", "timeout", "crashed")
+#: What a student reads of a failed hidden case, unless the grader says more.
+HIDDEN_FAILED = "a hidden test failed"
 
 
 @dataclasses.dataclass
@@ -25,7 +27,8 @@ class CheckResult:
         The case's share of its problem's points.
     passed : bool
     message : str
-        What went wrong, for the student (empty when passed).
+        What went wrong, for the student (empty when passed).  For a hidden
+        case, grader-written words only (``plugin.check_result`` sees to it).
     diagnosis : str or None
         The likely mistake, in plain words.
     log : str
@@ -42,12 +45,11 @@ class CheckResult:
     log: str = ""
 
     def student_message(self) -> str:
-        """What a student may see: no values of hidden cases."""
+        """What a student may see: for a hidden case, no values and no text of the student's."""
         if self.passed:
             return ""
-        if self.hidden:
-            return "a hidden test failed" + (f": {self.diagnosis}" if self.diagnosis else "")
-        return self.message + (f" — likely mistake: {self.diagnosis}" if self.diagnosis else "")
+        text = (self.message or HIDDEN_FAILED) if self.hidden else self.message
+        return text + (f" — likely mistake: {self.diagnosis}" if self.diagnosis else "")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -92,11 +94,12 @@ class SubmissionResult:
     message : str
         Why the status is not "graded", or load warnings, for the student.
     output : str
-        The start of what the student's code printed.
+        The start of what the student's code printed before it saw any hidden input.
     seconds : float
         Wall-clock time spent grading.
     log : str
-        Grader-side detail for TAs (internal errors); never shown to students.
+        Grader-side detail for TAs (internal errors, what the student's code
+        printed during the hidden tests); never shown to students.
     """
 
     student: str

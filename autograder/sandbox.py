@@ -32,6 +32,7 @@ import time
 import warnings
 from pathlib import Path
 
+from . import submissions
 from .worker import codec
 
 WORKER_DIR = Path(__file__).resolve().parent / "worker"
@@ -264,7 +265,7 @@ class Worker:
                 spare.close()
             self._spawn()
         scratch, name = self._tmp / "scratch", "submission" + self.submission.suffix
-        shutil.copyfile(self.submission, scratch / name)
+        submissions.copy_submission(self.submission, scratch / name)
         if self._lease:
             os.chown(scratch / name, self._lease.uid, self._lease.uid)
         self._send(codec.encode({"load": name}))

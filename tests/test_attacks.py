@@ -191,3 +191,225 @@ def test_workers_get_distinct_uids_and_release_them():
     assert len({lease.uid for lease in leases}) == 3
     for lease in leases:
         lease.release()
+
+
+# ---- submissions and reports: findings 8-11 and 13 of the hardening issue
+
+import csv  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import autograder.problems  # noqa: E402,F401  (register the batteries before patching)
+from autograder import cases, cli, report  # noqa: E402
+from autograder.cases import Case  # noqa: E402
+from test_cli import FAST, GOOD, assert_usage_error, notebook, read_gradebook  # noqa: E402
+from test_cli import assignment as make_assignment  # noqa: E402
+from test_reports import student_facing  # noqa: E402
+
+#: Control characters no report or terminal line may carry (newline and tab aside).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _grade_cli(asg: Path, submissions: Path, out: Path, capsys) -> tuple[dict, str]:
+    """``autograder grade`` on ``submissions``: the gradebook's rows and the terminal text."""
+    code = cli.main(["grade", str(asg), str(submissions), "--out", str(out), "--jobs", "1",
+                     *FAST])
+    stdout, stderr = capsys.readouterr()
+    assert code == 0 and "Traceback" not in stdout + stderr, stderr
+    return read_gradebook(out), stdout + stderr
+
+
+def _every_text(out: Path) -> dict[str, str]:
+    """Every report, by name: results.json as its decoded strings (what Gradescope shows);
+    the TA's results.jsonl as written (a faithful record, its controls JSON-escaped)."""
+    texts = {}
+    for f in sorted(out.rglob("*")):
+        if f.suffix in (".csv", ".md", ".html", ".jsonl"):
+            texts[str(f)] = f.read_text(encoding="utf-8")
+        elif f.suffix == ".json":
+            texts[str(f)] = json.dumps(json.loads(f.read_text()), ensure_ascii=False)
+    return texts
+
+
+def test_finding_8_symlinks_are_refused_not_followed(tmp_path, capsys):
+    """Links to the course's solution, to a classmate's file, to a root-only file and to
+    folders: each gets its own load-error row, and nothing they point at is read."""
+    asg = make_assignment(tmp_path / "ps_test")
+    course = tmp_path / "course"
+    solution = course / "source" / "ps_test" / "ps_test.ipynb"
+    solution.parent.mkdir(parents=True)
+    solution.write_text(notebook(GOOD))
+    secret = tmp_path / "shadow"
+    secret.write_text("ROOT_ONLY_4711\n")
+    secret.chmod(0o600)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "alice.py").write_text(GOOD)
+    links = {"sol.ipynb": solution, "copycat.py": flat / "alice.py", "snoop.py": secret,
+             "dir.py": course}
+    for name, target in links.items():
+        (flat / name).symlink_to(target)
+    rows, terminal = _grade_cli(asg, flat, tmp_path / "out1", capsys)
+    assert {s: (r["status"], float(r["total"])) for s, r in rows.items()} == {
+        "alice": ("graded", 3.0), **{Path(n).stem: ("load-error", 0.0) for n in links}}
+    assert all(rows[Path(n).stem]["message"] == "symlinks are not accepted" for n in links)
+
+    # nbgrader's layout: a student folder, an assignment folder and a notebook that are links
+    sub = course / "submitted"
+    (sub / "alice" / "ps_test").mkdir(parents=True)
+    (sub / "alice" / "ps_test" / "ps_test.py").write_text(GOOD)
+    (sub / "bob").symlink_to(sub / "alice")
+    (sub / "carol").mkdir()
+    (sub / "carol" / "ps_test").symlink_to(solution.parent)
+    (sub / "dave" / "ps_test").mkdir(parents=True)
+    (sub / "dave" / "ps_test" / "ps_test.ipynb").symlink_to(solution)
+    (sub / "erin" / "ps_test").mkdir(parents=True)  # no link anywhere: graded as usual
+    (sub / "erin" / "ps_test" / "ps_test.py").write_text(GOOD)
+    rows2, terminal2 = _grade_cli(asg, course, tmp_path / "out2", capsys)
+    assert {s: r["status"] for s, r in rows2.items()} == {
+        "alice": "graded", "bob": "load-error", "carol": "load-error", "dave": "load-error",
+        "erin": "graded"}
+    assert float(rows2["alice"]["total"]) == 3.0
+    assert {rows2[s]["message"] for s in ("bob", "carol", "dave")} == {"symlinks are not accepted"}
+    for text in [terminal, terminal2, *_every_text(tmp_path / "out1").values(),
+                 *_every_text(tmp_path / "out2").values()]:
+        assert "ROOT_ONLY_4711" not in text
+
+
+# A hidden input that student code remembers, prints and raises with; none may reach it.
+SECRET_INPUT = "123.456"
+REMEMBERS = textwrap.dedent("""
+    SEEN = []
+    def probe(z):
+        SEEN.append(float(z[0]))
+        print("probe saw", float(z[0]))
+        if z[0] > 100:
+            raise ValueError(f"seen {SEEN}")
+        return 2 * z
+    def peek(z):
+        raise ValueError(f"I remember {SEEN}")
+    """)
+
+
+def test_finding_9_hidden_inputs_never_reach_the_student(tmp_path, monkeypatch):
+    """Every public case runs before any hidden one, in a worker that saw none; what the
+    code says after seeing a hidden input goes to the TA only."""
+    monkeypatch.setitem(cases.BATTERIES, "probe", lambda: [
+        Case("probe", "public probe", (np.array([1.5]),), expect=lambda z: 2 * z),
+        Case("probe", "hidden probe", (np.array([float(SECRET_INPUT)]),),
+             expect=lambda z: 2 * z, hidden=True)])
+    monkeypatch.setitem(cases.BATTERIES, "peek", lambda: [
+        Case("peek", "public peek", (np.array([2.0]),), expect=lambda z: z)])
+    asg = spec.Assignment("leak", "Leak", {"probe": 1.0, "peek": 1.0}, tmp_path)
+    path = tmp_path / "mallory.py"
+    path.write_text(REMEMBERS)
+    r = grade_submission(path, asg, limits=LIMITS)
+    checks = {c.name: c for p in r.problems for c in p.checks}
+    assert "I remember [1.5]" in checks["public peek"].message  # it ran before the hidden case
+    hidden = checks["hidden probe"]
+    assert hidden.message == "a hidden test failed: your function raised ValueError"
+    assert f"seen [{SECRET_INPUT}]" in hidden.log  # the TA has it all; and a fresh worker
+    assert "probe saw 1.5" in r.output and SECRET_INPUT not in r.output
+    assert f"probe saw {SECRET_INPUT}" in r.log
+    report.write_all([r], asg, tmp_path / "out")
+    for name, text in student_facing(tmp_path / "out").items():
+        assert SECRET_INPUT not in text, name
+    assert SECRET_INPUT in (tmp_path / "out" / "ta" / "results.jsonl").read_text()
+
+
+def test_finding_10_report_names_fit_and_never_collide(tmp_path, capsys):
+    """A 255-byte file name, and a file named as another student's hashed name: every
+    student gets reports of their own, and the batch finishes."""
+    asg = make_assignment(tmp_path / "ps_test")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    hashed = report.file_names(["x y"])[0]  # the name "x y" gets, whatever the hash
+    students = ["a" * 251, "x y", hashed, "é" * 125, "zz"]  # .txt: load-error rows, no worker
+    for s in students:
+        (subs / f"{s}.txt").write_text("essay")
+    assert max(len(f"{s}.txt".encode()) for s in students) == 255
+    rows, _ = _grade_cli(asg, subs, tmp_path / "out", capsys)
+    assert set(rows) == set(students)
+    for sub, suffixes in (("results", [".json"]), ("feedback", [".md", ".html"])):
+        files = sorted((tmp_path / "out" / sub).iterdir())
+        assert len(files) == len(students) * len(suffixes)
+        assert all(len(f.name.encode()) <= 255 for f in files)
+    assert sorted(json.loads(f.read_text())["score"] == 0 for f in
+                  (tmp_path / "out" / "results").iterdir()) == [True] * len(students)
+    names = report.file_names(["x y", hashed, "x_y", "X_Y", "a" * 300, "a" * 300 + "b"])
+    assert len({n.lower() for n in names}) == len(names)
+    assert all(len((n + ".json").encode()) <= 255 for n in names)
+
+
+def test_finding_11_no_formulas_or_terminal_escapes_in_any_report(tmp_path, capsys):
+    """File names that are spreadsheet formulas or terminal escapes, and a forged load
+    error full of escapes: the gradebook has no formula, and no report or terminal line
+    carries a control character."""
+    asg = make_assignment(tmp_path / "ps_test")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    names = ['=HYPERLINK("evil.example","click")', "@SUM(1+1)", "+1", "-2", "\tx",
+             "\x1b[2K\x1b[1A\rmallory 3 graded", "a\u202eb", "\x9b31mc1"]
+    for name in names:
+        (subs / f"{name}.txt").write_text("essay")
+    (subs / "forger.py").write_text(
+        "raise ImportError('\\x1b[1A\\x1b[2K\\ralice 3/3 graded\\x1b]0;pwned\\x07\\x07\\x00')\n")
+    (subs / "alice.py").write_text(GOOD)
+    code = cli.main(["grade", str(asg), str(subs), "--out", str(tmp_path / "out"),
+                     "--jobs", "1", *FAST])
+    stdout, stderr = capsys.readouterr()
+    assert code == 0 and "Traceback" not in stdout + stderr
+    for line in (stdout + stderr).splitlines():
+        assert not CONTROL.search(line), repr(line)
+    with open(tmp_path / "out" / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == 1 + len(names) + 2
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    assert "'=HYPERLINK(\"evil.example\",\"click\")" in [r[0] for r in rows]
+    for name, text in _every_text(tmp_path / "out").items():
+        assert not CONTROL.search(text), (name, CONTROL.findall(text))
+    forger = next(r for r in rows if r[0] == "forger")
+    assert "alice 3/3 graded" in forger[-1] and forger[-2] == "load-error"
+
+
+def _malformed_notebooks(folder: Path) -> dict[str, Path]:
+    """One file per kind of malformed notebook."""
+    folder.mkdir()
+    bodies = {"deep": b"[" * 100_000 + b"]" * 100_000,
+              "deep_cells": b'{"cells": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+              "bad_utf8": b'{"cells": [], "x": "\xff\xfe"}',
+              "not_a_notebook": b"[1, 2, 3]",
+              "cells_not_dicts": b'{"cells": [1, "two", null]}',
+              "bad_source": b'{"cells": [{"cell_type": "code", "source": [1, 2]}]}',
+              "bad_metadata": b'{"cells": [{"cell_type": "code", "metadata": [], "source": ""}]}',
+              "deep_code": notebook("-" * 100_000 + "1").encode()}
+    paths = {}
+    for name, body in bodies.items():
+        paths[name] = folder / f"{name}.ipynb"
+        paths[name].write_bytes(body)
+    paths["huge"] = folder / "huge.ipynb"
+    with open(paths["huge"], "wb") as fh:  # sparse: 21 MB that costs no disk
+        fh.truncate(21 * 2**20)
+    return paths
+
+
+def test_finding_13_malformed_notebooks_are_one_line_or_a_load_error_row(tmp_path, capsys):
+    asg = make_assignment(tmp_path / "ps_test")
+    paths = _malformed_notebooks(tmp_path / "subs")
+    for name, path in paths.items():
+        if name == "deep_code":  # valid JSON: only the sandboxed worker can tell
+            continue
+        code = cli.main(["check", str(asg), str(path), *FAST])
+        out, err = capsys.readouterr()
+        assert_usage_error(code, out, err, f"{path.name} is ")
+    rows, _ = _grade_cli(asg, tmp_path / "subs", tmp_path / "out", capsys)
+    assert set(rows) == set(paths)
+    for name, row in rows.items():
+        assert row["status"] == "load-error" and float(row["total"]) == 0, (name, row)
+        assert ("not a valid Jupyter notebook" in row["message"]
+                or "larger than the limit of 20 MB" in row["message"]), (name, row)

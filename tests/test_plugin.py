@@ -15,7 +15,8 @@ from autograder import cases, flatten, sandbox, spec
 from autograder.cases import Case
 from autograder.checks import CheckFailure
 from autograder.grade import BATTERY
-from autograder.plugin import Scoreboard
+from autograder.cases import Raised
+from autograder.plugin import Scoreboard, check_result
 
 pytest_plugins = ["pytester"]
 
@@ -207,3 +208,35 @@ def test_the_plugin_uses_no_api_that_pytest_10_removes(run):
 def test_the_documented_options_exist(pytester):
     result = pytester.runpytest_inprocess(*INNER, "--help", plugins=[_board()])
     result.stdout.fnmatch_lines(["*--public-only*", "*--call-timeout*"])
+
+
+# ---------------------------------------------------------------- what students may see
+
+def test_a_failed_hidden_case_shows_only_grader_words():
+    """Its student code has seen the hidden input: its words go to the TA's log only."""
+    case = Case("relu", "hidden", hidden=True)
+    for exc, shown in [
+            (Raised("ValueError", "your input was 47.11"),
+             "a hidden test failed: your function raised ValueError"),
+            (Raised("Leak_47_11", "x"), "a hidden test failed: your function raised an exception"),
+            (CheckFailure("got 47.11, expected 9"), "a hidden test failed")]:
+        result = check_result(case, 1.0, exc)
+        assert result.message == result.student_message() == shown
+        assert "47" in result.log
+    public = check_result(Case("relu", "public"), 1.0, Raised("ValueError", "bad z"))
+    assert public.message == "your function raised ValueError: bad z"
+
+
+def test_the_worker_is_given_no_symlink(pytester, tmp_path):
+    """Whoever calls the grader with a link, the copy into the sandbox refuses it."""
+    pytester.makepyfile(battery=BATTERY.read_text(encoding="utf-8"))
+    target = tmp_path / "real.py"
+    target.write_text(GOOD)
+    link = tmp_path / "link.py"
+    link.symlink_to(target)
+    assignment = spec.Assignment("probe", "Probe", {"relu": 1.0}, tmp_path)
+    board = Scoreboard(assignment, str(link), "link", limits=LIMITS)
+    pytester.inline_run(*INNER, "battery.py", plugins=[board])
+    result = board.result()
+    assert (result.status, result.message, result.points) == (
+        "load-error", "symlinks are not accepted", 0)

@@ -250,3 +250,32 @@ def test_the_class_summary_exists(graded):
     assert "| `probe` |" in md
     png = (out / "summary.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+
+
+# ---------------------------------------------------------------- text a student controls
+
+CLEAN = {
+    "colour": ("a\x1b[31mred\x1b[0m", "a\\x1b[31mred\\x1b[0m"),
+    "cursor up, erase line, carriage return": ("\x1b[1A\x1b[2K\rbob 10/10",
+                                               "\\x1b[1A\\x1b[2K bob 10/10"),
+    "window title (OSC, BEL)": ("x\x1b]0;pwned\x07y", "x\\x1b]0;pwned\\x07y"),
+    "8-bit CSI": ("\x9b2Jz", "\\x9b2Jz"),
+    "NUL, DEL, C1": ("a\x00\x7f\x85b", "a\\x00\\x7f\\x85b"),
+    "bidi override": ("a\u202eb\u2066c", "a\\u202eb\\u2066c"),
+    "undecodable file-name byte": ("x\udcffy", "x\\udcffy"),
+    "newlines and tabs": ("a\nb\r\nc\td", "a b  c d"),
+    "plain text, accents kept": ("José Müller — 3/4", "José Müller — 3/4"),
+}
+
+
+@pytest.mark.parametrize("text, cleaned", CLEAN.values(), ids=CLEAN.keys())
+def test_clean_makes_escapes_and_controls_visible(text, cleaned):
+    assert report.clean(text) == cleaned
+    assert report.clean(f"x\n{text}\ty", newlines=True).startswith("x\n")
+    assert report.clean("alice\x07") != report.clean("alice")  # no look-alike of a classmate
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", " =1"])
+def test_csv_cells_are_never_formulas(cell):
+    assert report.csv_cell(cell).startswith("'")
+    assert report.csv_cell("alice") == "alice" and report.csv_cell("3.5") == "3.5"

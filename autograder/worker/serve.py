@@ -121,7 +121,8 @@ def load(path: str, stub_plots: bool = True) -> tuple[dict, list[str], bool]:
         ns["display"] = ns["get_ipython"] = _Absorb()
         try:
             units, keep_going = notebook_cells(path), True
-        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        except (ValueError, UnicodeDecodeError, AttributeError, TypeError, RecursionError,
+                MemoryError) as exc:
             return ns, [f"not a valid Jupyter notebook ({type(exc).__name__}: {exc})"[:300]], True
     else:
         with open(path, encoding="utf-8", errors="replace") as fh:
