@@ -469,9 +469,8 @@ class WorkerCgroup:
 
     def join(self) -> None:
         """Move the calling process into the cgroup (in the worker's child, before exec)."""
-        pid = str(os.getpid())
         for path in self.dirs:
-            (path / "cgroup.procs").write_text(pid)
+            (path / "cgroup.procs").write_text("0")  # 0: the writer
 
     def kill(self, timeout: float = 5.0) -> bool:
         """SIGKILL every process in the cgroup; True once it is empty."""
@@ -512,7 +511,7 @@ def kill_cgroup(path: Path, timeout: float = 5.0) -> bool:
         (path / "cgroup.kill").write_text("1")
     deadline = time.monotonic() + timeout
     while True:
-        pids = [int(p) for p in _read(path / "cgroup.procs").split()]
+        pids = [int(p) for p in _read(path / "cgroup.procs").split() if int(p) > 0]
         if not pids:
             return True
         if time.monotonic() > deadline:

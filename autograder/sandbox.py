@@ -24,7 +24,8 @@ import warnings
 from pathlib import Path
 
 from . import isolation
-from .isolation import Limits, SandboxWarning, WORKER_DIR, isolation_mode  # noqa: F401  (public here)
+from .isolation import (  # noqa: F401  (public here too)
+    UID_BASE, UID_COUNT, WORKER_DIR, Limits, SandboxWarning, isolation_mode)
 from .worker import codec
 
 _UidLease = isolation.UidLease  # the name tests use
