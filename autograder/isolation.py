@@ -194,7 +194,10 @@ def bwrap_argv(mode: str, uid: int | None, scratch: Path, command: list[str]) ->
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all"]
         if block:
-            argv += ["bwrap", *block, "--bind", "/", "/", "--"]
+            # the worker is pid 1 of a pid namespace and session of its own, so that
+            # this bwrap, of the same uid, is out of reach of its signals
+            argv += ["bwrap", *block, "--unshare-pid", "--as-pid-1", "--new-session",
+                     "--bind", "/", "/", "--"]
     return argv + command
 
 

@@ -27,7 +27,8 @@ def test_bwrap_mode_drops_the_uid_then_blocks_user_namespaces(monkeypatch):
     monkeypatch.setattr(isolation, "userns_flags", lambda: ("--unshare-user", "--disable-userns"))
     argv = isolation.bwrap_argv("bwrap", 62001, Path("/run/x/scratch"), ["python", "serve.py"])
     setpriv = _after(argv, "setpriv", "--reuid=62001", "--regid=62001")
-    inner = _after(argv, "bwrap", "--unshare-user", "--disable-userns", "--bind", "/", "/", "--")
+    inner = _after(argv, "bwrap", "--unshare-user", "--disable-userns")
+    assert {"--unshare-pid", "--as-pid-1", "--new-session"} <= set(argv[inner:])  # out of reach
     assert argv[0] == "bwrap" and "--disable-userns" not in argv[:setpriv]  # the root bwrap cannot
     assert setpriv < inner < _after(argv, "python", "serve.py")
     assert {"--unshare-net", "--unshare-pid", "--clearenv"} <= set(argv[:setpriv])
