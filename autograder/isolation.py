@@ -278,7 +278,10 @@ def state_dir() -> Path:
 
 def _private_dir(path: Path, mode: int) -> None:
     """Make ``path`` a real folder of ours with ``mode``, or refuse to use it."""
-    path.mkdir(mode=mode, exist_ok=True)
+    try:
+        path.mkdir(mode=mode)
+    except FileExistsError:
+        pass
     st = os.lstat(path)
     if not os.path.isdir(path) or os.path.islink(path) or st.st_uid != os.geteuid():
         raise RuntimeError(f"{path} must be a folder owned by uid {os.geteuid()}; "
@@ -322,6 +325,7 @@ class UidLease:
                        else f"all {UID_COUNT} sandbox uids are in use")
 
     def release(self) -> None:
+        """Give the uid back."""
         os.close(self._fd)
 
 
@@ -374,7 +378,7 @@ def find_hierarchies(mountinfo: str, own_cgroups: str) -> list[Hierarchy]:
             continue
         root, point, fstype, options = fields[3], Path(fields[4]), tail[0], tail[2].split(",")
         if fstype == "cgroup2" and "" in own and v2 is None:
-            available = (point / "cgroup.controllers").read_text().split()
+            available = _read(point / "cgroup.controllers").split()
             v2 = (_nested(point, root, own[""]), [c for c in CONTROLLERS if c in available])
         elif fstype == "cgroup":
             for c in CONTROLLERS:

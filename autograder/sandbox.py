@@ -64,7 +64,7 @@ class Worker:
     submission : path-like
         A ``.py`` or ``.ipynb`` file; it is copied into a fresh scratch dir.
     limits : Limits
-        Timeouts and rlimits.
+        Timeouts and resource limits (see :class:`isolation.Limits`).
 
     Attributes
     ----------
