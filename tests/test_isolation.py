@@ -138,6 +138,9 @@ def test_a_worker_cgroup_on_a_fake_v2_tree(tmp_path):
     assert not (path / "memory.swap.max").exists()  # optional, and this kernel has none
     cg.join()
     assert (path / "cgroup.procs").read_text() == "0"  # "0" moves the writer itself
+    (path / "cgroup.procs").write_text("")  # the kernel's view once empty
+    (path / "cgroup.kill").write_text("")   # Linux 5.14+
+    assert cg.kill() and (path / "cgroup.kill").read_text() == "1"
 
 
 @ROOT
