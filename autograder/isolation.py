@@ -551,7 +551,7 @@ def remove_cgroup(path: Path) -> None:
 # ---------------------------------------------------------------- scratch tmpfs
 
 def mount_scratch(path: Path, uid: int, limits: Limits) -> None:
-    """Mount a tmpfs of ``limits.scratch_mb`` and ``limits.scratch_inodes`` at ``path``, owned by ``uid``.
+    """Mount a tmpfs at ``path``, owned by ``uid``, of ``scratch_mb`` and ``scratch_inodes``.
 
     Its pages count against the memory cgroup of the process that writes them.
     """
