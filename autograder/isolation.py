@@ -140,15 +140,21 @@ def isolation_mode() -> str:
 
 @functools.lru_cache(maxsize=None)
 def userns_flags() -> tuple[str, ...]:
-    """bubblewrap options that forbid new namespaces inside (``--disable-userns``, bwrap 0.8+).
+    """bubblewrap options that forbid new namespaces inside (``--disable-userns``).
 
-    Empty, with a warning, where this bubblewrap cannot.
+    Tried once, as the unprivileged uid the worker will be; empty, with a
+    warning, where they fail (bubblewrap older than 0.8, or unprivileged user
+    namespaces switched off).
     """
-    help_text = subprocess.run(["bwrap", "--help"], capture_output=True, text=True).stdout
-    if "--disable-userns" in help_text:
-        return ("--unshare-user", "--disable-userns")
-    warn_once("this bubblewrap is older than 0.8 (no --disable-userns): student code can "
-              "make user namespaces inside the sandbox, and mount a tmpfs no limit counts")
+    flags = ("--unshare-user", "--disable-userns")
+    probe = subprocess.run(["bwrap", *flags, "--ro-bind", "/", "/", "/bin/true"],
+                           capture_output=True, text=True, timeout=30,
+                           preexec_fn=(lambda: drop_uid(65534)) if os.geteuid() == 0 else None)
+    if probe.returncode == 0:
+        return flags
+    warn_once(f"bubblewrap cannot forbid user namespaces here ({probe.stderr[:200].strip()}; "
+              "it needs bubblewrap 0.8+ and unprivileged user namespaces): student code can "
+              "make namespaces inside the sandbox, and mount a tmpfs no limit counts")
     return ()
 
 
