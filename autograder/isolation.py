@@ -24,7 +24,10 @@ the next start (:func:`sweep_leftovers`)::
     <cgroup mount>/<the grader's cgroup>/autograder/<uid>/    its cgroup, per hierarchy
 
 Worker cgroups nest under the grader's own cgroup, so that a limit placed on the
-grader (a systemd slice, a container) still covers its workers.
+grader (a systemd slice, a container) still covers its workers; on cgroup v2, where
+a cgroup with processes cannot hand controllers down, they go to the top instead
+(:func:`usable`).  A dead grader's cgroups are found by the next grader started in
+the same cgroup.
 """
 from __future__ import annotations
 
@@ -349,11 +352,14 @@ class Hierarchy:
         ``<mount>/<the grader's own cgroup>/autograder``.
     controllers : tuple of str
         Which of :data:`CONTROLLERS` it carries for us.
+    mount : Path
+        Where the hierarchy is mounted.
     """
 
     version: int
     base: Path
     controllers: tuple[str, ...]
+    mount: Path
 
 
 def find_hierarchies(mountinfo: str, own_cgroups: str) -> list[Hierarchy]:
@@ -385,19 +391,19 @@ def find_hierarchies(mountinfo: str, own_cgroups: str) -> list[Hierarchy]:
         root, point, fstype, options = fields[3], Path(fields[4]), tail[0], tail[2].split(",")
         if fstype == "cgroup2" and "" in own and v2 is None:
             available = _read(point / "cgroup.controllers").split()
-            v2 = (_nested(point, root, own[""]), [c for c in CONTROLLERS if c in available])
+            v2 = (_nested(point, root, own[""]), [c for c in CONTROLLERS if c in available], point)
         elif fstype == "cgroup":
             for c in CONTROLLERS:
                 if c in options and c in own:
-                    v1.setdefault(c, _nested(point, root, own[c]))
+                    v1.setdefault(c, (_nested(point, root, own[c]), point))
     found = []
     if v2 and v2[0] is not None and v2[1]:
-        found.append(Hierarchy(2, v2[0], tuple(v2[1])))
+        found.append(Hierarchy(2, v2[0], tuple(v2[1]), v2[2]))
     taken = set(v2[1]) if found else set()
-    for base in dict.fromkeys(v1.values()):
-        names = tuple(c for c in CONTROLLERS if v1.get(c) == base and c not in taken)
+    for base, point in dict.fromkeys(v1.values()):
+        names = tuple(c for c in CONTROLLERS if v1[c][0] == base and c not in taken)
         if base is not None and names:
-            found.append(Hierarchy(1, base, names))
+            found.append(Hierarchy(1, base, names, point))
     return found
 
 
@@ -432,18 +438,38 @@ def cgroup_settings(version: int, controllers, limits: Limits) -> list[tuple[str
 
 @functools.lru_cache(maxsize=None)
 def hierarchies() -> tuple[Hierarchy, ...]:
-    """This machine's hierarchies for worker cgroups; warns once when some are missing."""
+    """This machine's usable hierarchies for worker cgroups; warns once when some are missing."""
     try:
         found = find_hierarchies(Path("/proc/self/mountinfo").read_text(),
                                  Path("/proc/self/cgroup").read_text())
     except OSError:
         found = []
+    found = usable(found)
     have = {c for h in found for c in h.controllers}
     missing = [c for c in CONTROLLERS if c not in have]
     if missing:
         warn_once(f"no cgroup controller for {', '.join(missing)}: the sandbox bounds "
                   "those per process only (rlimits), not for the worker as a whole")
     return tuple(found)
+
+
+def usable(found) -> list[Hierarchy]:
+    """The hierarchies whose base can be made, each moved to its mount's top if need be.
+
+    On cgroup v2 a cgroup with processes cannot hand controllers down (the
+    grader's own, e.g. a login session's scope): worker cgroups then go to
+    ``<mount>/autograder``, outside the grader's cgroup.
+    """
+    out = []
+    for h in found:
+        for candidate in dict.fromkeys([h, dataclasses.replace(h, base=h.mount / "autograder")]):
+            try:
+                _prepare_base(candidate)
+            except OSError:
+                continue
+            out.append(candidate)
+            break
+    return out
 
 
 class WorkerCgroup:

@@ -88,21 +88,25 @@ def test_v1_hierarchies_nest_under_the_graders_own_cgroups(tmp_path):
     mountinfo = HYBRID.replace("/sys/fs/cgroup/unified", str(tmp_path))
     found = isolation.find_hierarchies(mountinfo, HYBRID_OWN)
     assert sorted(found, key=lambda h: h.controllers) == [
-        Hierarchy(1, Path("/sys/fs/cgroup/cpu,cpuacct/autograder"), ("cpu",)),
-        Hierarchy(1, Path("/sys/fs/cgroup/memory/grader/autograder"), ("memory",)),
-        Hierarchy(1, Path("/sys/fs/cgroup/pids/user.slice/autograder"), ("pids",))]
+        Hierarchy(1, Path("/sys/fs/cgroup/cpu,cpuacct/autograder"), ("cpu",),
+                  Path("/sys/fs/cgroup/cpu,cpuacct")),
+        Hierarchy(1, Path("/sys/fs/cgroup/memory/grader/autograder"), ("memory",),
+                  Path("/sys/fs/cgroup/memory")),
+        Hierarchy(1, Path("/sys/fs/cgroup/pids/user.slice/autograder"), ("pids",),
+                  Path("/sys/fs/cgroup/pids"))]
 
 
 def test_v2_is_preferred_and_nests_under_the_graders_cgroup(tmp_path):
     line, own = _v2_tree(tmp_path, "cpuset cpu io memory hugetlb pids", "/grading.slice")
     found = isolation.find_hierarchies(line, own)
     assert found == [Hierarchy(2, tmp_path / "grading.slice" / "autograder",
-                               ("memory", "pids", "cpu"))]
+                               ("memory", "pids", "cpu"), tmp_path)]
 
 
 def test_a_controller_found_nowhere_is_left_out_and_reported(tmp_path, monkeypatch):
     line, own = _v2_tree(tmp_path, "cpu io")
-    assert isolation.find_hierarchies(line, own) == [Hierarchy(2, tmp_path / "autograder", ("cpu",))]
+    assert isolation.find_hierarchies(line, own) == [
+        Hierarchy(2, tmp_path / "autograder", ("cpu",), tmp_path)]
     monkeypatch.setattr(isolation, "find_hierarchies", lambda *a: [])
     isolation.warn_once.cache_clear()
     with pytest.warns(isolation.SandboxWarning, match="no cgroup controller for memory, pids, cpu"):
@@ -141,6 +145,15 @@ def test_a_worker_cgroup_on_a_fake_v2_tree(tmp_path):
     (path / "cgroup.procs").write_text("")  # the kernel's view once empty
     (path / "cgroup.kill").write_text("")   # Linux 5.14+
     assert cg.kill() and (path / "cgroup.kill").read_text() == "1"
+
+
+def test_on_v2_a_busy_graders_cgroup_sends_workers_to_the_top(tmp_path):
+    """A cgroup with processes cannot hand controllers down (EBUSY); its top can."""
+    line, own = _v2_tree(tmp_path, "cpu memory pids", "/user.slice/session-1.scope")
+    (tmp_path / "user.slice" / "session-1.scope" / "cgroup.subtree_control").mkdir()  # unwritable
+    [h] = isolation.usable(isolation.find_hierarchies(line, own))
+    assert h.base == tmp_path / "autograder"
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
 
 
 @ROOT
