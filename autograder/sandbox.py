@@ -1,8 +1,8 @@
 """Run one submission in an isolated worker process and call its functions.
 
 The worker (``autograder/worker/serve.py``) is untrusted.  Here, on the trusted
-side, we start it under bubblewrap with a dedicated unprivileged uid and
-rlimits, talk to it through the safe codec, enforce a timeout on every call,
+side, we start it under bubblewrap with a dedicated unprivileged uid, a
+cgroup and rlimits, talk to it through the safe codec, enforce a timeout on every call,
 and kill its whole process tree when it hangs or dies.  A fresh worker then
 serves the remaining calls.
 
