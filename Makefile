@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # bubblewrap isolates student code; install it where we are root, else fall back loudly.
+# Version 0.8 or later is needed to forbid user namespaces inside the sandbox.
 sandbox:
 	@if command -v bwrap >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -22,6 +23,11 @@ sandbox:
 		echo "WARNING: could not install bubblewrap; student code will run without isolation"; \
 	else echo "WARNING: bubblewrap (bwrap) is missing and we are not root to install it;" \
 	          "student code will run in a plain subprocess with rlimits only"; fi
+	@if command -v bwrap >/dev/null 2>&1 && ! bwrap --help 2>&1 | grep -q -- --disable-userns; then \
+		echo "WARNING: bubblewrap $$(bwrap --version | cut -d' ' -f2) is older than 0.8;" \
+		     "student code can make user namespaces inside the sandbox"; fi
+	@if [ "$$(id -u)" != 0 ]; then echo "WARNING: not root: no cgroup per worker and no tmpfs" \
+		"scratch dir; a submission is bounded per process only"; fi
 
 demo: $(STAMP) sandbox
 	$(BIN)/python -m autograder.demo --out demo-out

@@ -1,27 +1,18 @@
 """Run one submission in an isolated worker process and call its functions.
 
 The worker (``autograder/worker/serve.py``) is untrusted.  Here, on the trusted
-side, we start it under bubblewrap with a dedicated unprivileged uid and
-rlimits, talk to it through the safe codec, enforce a timeout on every call,
+side, we start it under bubblewrap with a dedicated unprivileged uid, a
+cgroup and rlimits, talk to it through the safe codec, enforce a timeout on every call,
 and kill its whole process tree when it hangs or dies.  A fresh worker then
 serves the remaining calls.
 
-Isolation modes, chosen by :func:`isolation_mode`:
-
-``bwrap``       root available: bubblewrap with no network, a read-only system,
-                only the scratch dir writable, and a real uid of its own, so
-                ``RLIMIT_NPROC`` holds (the kernel does not enforce it for root).
-``bwrap-user``  not root: bubblewrap through a user namespace, same uid.
-``rlimits``     no bubblewrap: a plain subprocess with rlimits, and a warning.
+The isolation policy (modes, mounts, limits, cgroups, the scratch tmpfs, uid
+leases) is :mod:`isolation`'s; its public names are importable from here too.
 """
 from __future__ import annotations
 
-import ctypes
-import dataclasses
-import fcntl
 import functools
 import os
-import resource
 import select
 import shutil
 import signal
@@ -32,16 +23,12 @@ import time
 import warnings
 from pathlib import Path
 
-from . import submissions
+from . import isolation, submissions
+from .isolation import (  # noqa: F401  (public here too)
+    UID_BASE, UID_COUNT, WORKER_DIR, Limits, SandboxWarning, isolation_mode)
 from .worker import codec
 
-WORKER_DIR = Path(__file__).resolve().parent / "worker"
-UID_BASE, UID_COUNT = 62000, 512
-_LOCK_DIR = Path(tempfile.gettempdir()) / "autograder-uids"
-
-
-class SandboxWarning(UserWarning):
-    """Student code runs with weaker isolation than bubblewrap gives."""
+_UidLease = isolation.UidLease  # the name tests use
 
 
 class StudentError(Exception):
@@ -60,153 +47,11 @@ class WorkerFailure(Exception):
         self.status = status  # "timeout" or "crashed"
 
 
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """Resource limits of one worker.
-
-    Attributes
-    ----------
-    call_timeout : float
-        Wall-clock seconds for one call.
-    load_timeout : float
-        Wall-clock seconds for loading the submission.
-    memory_mb : int
-        Address-space limit (``RLIMIT_AS``).
-    nproc : int
-        Processes of the worker's uid (``RLIMIT_NPROC``).
-    fsize_mb : int
-        Largest file the worker may write, its stdout included.
-    cpu_s : int
-        CPU seconds over the worker's life (``RLIMIT_CPU``), a backstop.
-    """
-
-    call_timeout: float = 10.0
-    load_timeout: float = 30.0
-    memory_mb: int = 2048
-    nproc: int = 64
-    fsize_mb: int = 16
-    cpu_s: int = 600
-
-
-# ---------------------------------------------------------------- isolation
-
-@functools.lru_cache(maxsize=None)
-def isolation_mode() -> str:
-    """Return the strongest isolation that works here (see the module doc).
-
-    ``AUTOGRADER_ISOLATION=rlimits`` forces the weakest mode, for debugging.
-    """
-    if os.environ.get("AUTOGRADER_ISOLATION") == "rlimits":
-        warnings.warn("AUTOGRADER_ISOLATION=rlimits: student code runs without bubblewrap",
-                      SandboxWarning, stacklevel=2)
-        return "rlimits"
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        warnings.warn("bubblewrap (bwrap) is not installed: student code runs in a plain "
-                      "subprocess with rlimits only, and can read this machine's files. "
-                      "Install it with: apt-get install bubblewrap", SandboxWarning, stacklevel=2)
-        return "rlimits"
-    mode = "bwrap" if os.geteuid() == 0 and shutil.which("setpriv") else "bwrap-user"
-    probe = subprocess.run(_bwrap_argv(mode, 65534, Path("/"), ["/bin/true"]),
-                           capture_output=True, timeout=30)
-    if probe.returncode != 0:
-        warnings.warn(f"bubblewrap does not work here ({probe.stderr.decode()[:200].strip()}); "
-                      "student code runs in a plain subprocess with rlimits only",
-                      SandboxWarning, stacklevel=2)
-        return "rlimits"
-    return mode
-
-
-def _mount_points() -> list[Path]:
-    """Read-only paths the worker needs: the Python install and its environment."""
-    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-    return sorted(p for p in paths if not str(p).startswith("/usr"))
-
-
-def _bwrap_argv(mode: str, uid: int | None, scratch: Path, command: list[str]) -> list[str]:
-    argv = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    made = {Path("/"), Path("/usr"), Path("/tmp"), Path("/etc"), Path("/proc"), Path("/dev")}
-    for target in _mount_points() + [Path("/sandbox/worker")]:
-        for parent in reversed(target.parents):  # bwrap would make them 0700
-            if parent not in made:
-                argv += ["--perms", "0755", "--dir", str(parent)]
-                made.add(parent)
-        made.add(target)
-        if target != Path("/sandbox/worker"):
-            argv += ["--ro-bind", str(target), str(target)]
-    argv += ["--ro-bind", str(WORKER_DIR), "/sandbox/worker",
-             "--bind", str(scratch), "/sandbox/scratch", "--chdir", "/sandbox/scratch",
-             "--clearenv"]
-    for key, value in _worker_env().items():
-        argv += ["--setenv", key, value]
-    if mode == "bwrap":
-        argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all"]
-    else:
-        argv += ["--"]
-    return argv + command
-
-
 @functools.lru_cache(maxsize=None)
 def _site_packages() -> list[str]:
     """The folders the worker imports numpy from (the grader's own site-packages)."""
     import numpy
     return [str(Path(numpy.__file__).resolve().parent.parent)]
-
-
-def _worker_env() -> dict[str, str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/sandbox/scratch", "LANG": "C.UTF-8",
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # set on some machines for correctness
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env
-
-
-class _UidLease:
-    """An exclusive lease on one sandbox uid, held through an flock."""
-
-    def __init__(self):
-        _LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
-        start = os.getpid() % UID_COUNT
-        for k in range(UID_COUNT):
-            uid = UID_BASE + (start + k) % UID_COUNT
-            fd = os.open(_LOCK_DIR / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            self.uid, self._fd = uid, fd
-            return
-        raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use")
-
-    def release(self) -> None:
-        os.close(self._fd)
-
-
-def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (a worker's strays that left its group).
-
-    A child that becomes ``uid`` sends SIGKILL to -1: every process it may
-    signal, i.e. exactly that uid's, except itself.
-    """
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
 
 
 # ---------------------------------------------------------------- the worker
@@ -219,7 +64,7 @@ class Worker:
     submission : path-like
         A ``.py`` or ``.ipynb`` file; it is copied into a fresh scratch dir.
     limits : Limits
-        Timeouts and rlimits.
+        Timeouts and resource limits (see :class:`isolation.Limits`).
 
     Attributes
     ----------
@@ -242,7 +87,7 @@ class Worker:
         self.load_errors: list[str] = []
         self.load_fatal = False  # the submission could not be loaded at all
         self.last_warnings: list[str] = []  # warnings the last call emitted
-        self._lease: _UidLease | None = None
+        self._lease: isolation.WorkerSlot | None = None
         self._tmp: Path | None = None
         self._output = ""  # what earlier processes of this worker printed
 
@@ -280,15 +125,19 @@ class Worker:
             spare._spawn()
 
     def _spawn(self) -> None:
-        """Start a worker process in a fresh scratch dir; it waits for its submission."""
+        """Start a worker process in a fresh scratch dir; it waits for its submission.
+
+        In ``bwrap`` mode the worker's uid, folder, scratch tmpfs and cgroup come
+        from an :class:`isolation.WorkerSlot`; otherwise from a temporary folder.
+        """
         self._discard_files()
-        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
-        if self.mode == "bwrap" and self._lease is None:
-            self._lease = _UidLease()
+        if self.mode == "bwrap":
+            self._lease = isolation.WorkerSlot(self.limits)
+            self._tmp = self._lease.dir
+        else:
+            self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
+            (self._tmp / "scratch").mkdir(mode=0o700)
         scratch = self._tmp / "scratch"
-        scratch.mkdir(mode=0o700)
-        if self._lease:
-            os.chown(scratch, self._lease.uid, self._lease.uid)
         self._buf = bytearray()  # bytes read from the worker, not yet consumed
         to_worker, self._w = os.pipe()
         self._r, from_worker = os.pipe()
@@ -301,8 +150,9 @@ class Worker:
                    *_site_packages()]
         if self.mode != "rlimits":
             uid = self._lease.uid if self._lease else None
-            command = _bwrap_argv(self.mode, uid, scratch, command)
-        env = None if self.mode != "rlimits" else {**_worker_env(), "PATH": os.environ.get("PATH", "")}
+            command = isolation.bwrap_argv(self.mode, uid, scratch, command)
+        env = None if self.mode != "rlimits" else {**isolation.worker_env(),
+                                                   "PATH": os.environ.get("PATH", "")}
         self.proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             pass_fds=(to_worker, from_worker), start_new_session=True, env=env,
@@ -321,28 +171,22 @@ class Worker:
         """Keep what the last process printed; delete its scratch dir; release its uid."""
         if self._tmp is not None:
             self._output = (self._output + self._log_text(20000))[:20000]
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            if self._lease is None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         if self._lease:
             self._lease.release()
             self._lease = None
 
     def _set_limits(self) -> None:
-        """In the child, before exec: rlimits, and death with the grader."""
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a spare dies with us
-        mb = 2**20
-        lim = self.limits
-        for res, value in ((resource.RLIMIT_AS, lim.memory_mb * mb),
-                           (resource.RLIMIT_FSIZE, lim.fsize_mb * mb),
-                           (resource.RLIMIT_CPU, lim.cpu_s),
-                           (resource.RLIMIT_CORE, 0),
-                           (resource.RLIMIT_NOFILE, 256)):
-            resource.setrlimit(res, (value, value))
-        if self.mode != "rlimits" or os.geteuid() != 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (lim.nproc, lim.nproc))
+        """In the child, before exec: rlimits, the cgroup and the uid, and death with the grader."""
+        isolation.die_with_parent()
+        isolation.set_rlimits(self.limits, nproc=self.mode != "rlimits" or os.geteuid() != 0)
+        if self._lease:
+            self._lease.enter()
 
     def close_process(self) -> None:
-        """Kill the worker's whole process tree, if it runs."""
+        """Kill the worker's whole process tree, if it runs: its group, then its cgroup or uid."""
         if self.proc is None:
             return
         try:
@@ -351,7 +195,7 @@ class Worker:
             pass
         self.proc.wait()
         if self._lease:
-            _kill_uid(self._lease.uid)
+            self._lease.kill()
         for fd in (self._r, self._w):
             try:
                 os.close(fd)

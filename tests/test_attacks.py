@@ -8,7 +8,10 @@ uid, where the rlimits hold.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -413,3 +416,175 @@ def test_finding_13_malformed_notebooks_are_one_line_or_a_load_error_row(tmp_pat
         assert row["status"] == "load-error" and float(row["total"]) == 0, (name, row)
         assert ("not a valid Jupyter notebook" in row["message"]
                 or "larger than the limit of 20 MB" in row["message"]), (name, row)
+
+
+# ---- the sandbox as a whole: findings 5-7 and 14 of the hardening issue
+#
+# Each attack runs in a worker driven directly (``running`` from test_worker.py) and
+# reports what it got; the test asserts the sandbox as a whole bounded it.  Sizes stay
+# modest, so that a regression costs this machine a few GB for a second, no more.
+
+from test_worker import running  # noqa: E402
+
+BWRAP = pytest.mark.skipif(sandbox.isolation_mode() != "bwrap",
+                           reason="needs bubblewrap with a dropped uid (isolation mode 'bwrap')")
+WHOLE = sandbox.Limits(call_timeout=20, load_timeout=10)  # default memory, pids and scratch
+
+HOARD = """\
+import os, select, signal
+
+def hoard(children, mb):
+    '''Fork children that each fill mb MiB; return how many hold it at the same time.'''
+    r, w = os.pipe()
+    pids = []
+    for i in range(children):
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            block = b"x" * (mb << 20)          # every page written, so resident
+            os.write(w, bytes([i]))
+            signal.pause()
+            os._exit(0)
+        pids.append(pid)
+    os.close(w)
+    held, dead = set(), set()
+    while len(held | dead) < children:     # each child either reports or dies
+        if select.select([r], [], [], 0.05)[0]:
+            held.update(os.read(r, 64))
+        dead.update(i for i, pid in enumerate(pids)
+                    if i not in dead and os.waitpid(pid, os.WNOHANG) != (0, 0))
+    select.select([], [], [], 0.3)          # a child the OOM killer chose may still be dying
+    dead.update(i for i, pid in enumerate(pids)
+                if i not in dead and os.waitpid(pid, os.WNOHANG) != (0, 0))
+    for i, pid in enumerate(pids):
+        if i not in dead:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return len(held - dead)
+"""
+
+
+@BWRAP
+def test_finding_5_memory_is_bounded_for_the_worker_as_a_whole(tmp_path):
+    """Three children of 512 MiB each fit under a 1 GiB RLIMIT_AS; not under its cgroup."""
+    limits = dataclasses.replace(WHOLE, memory_mb=1024)
+    with running(tmp_path, HOARD, limits=limits) as w:
+        try:
+            held = w.call("hoard", 3, 512)
+        except sandbox.WorkerFailure:  # the OOM killer took the worker itself: bounded too
+            held = 0
+    assert held * 512 < limits.memory_mb, f"{held} children held 512 MiB each at once"
+
+
+NAMESPACES = """\
+import ctypes, os, subprocess
+
+def make_namespaces():
+    '''Try to become root of a fresh user namespace, three ways; what worked.'''
+    tries = {"unshare -Urm (and mount a tmpfs)":
+                 ["unshare", "-Urm", "sh", "-c", "mount -t tmpfs none /tmp && echo mounted"],
+             "unshare -U": ["unshare", "-U", "true"]}
+    worked = [name for name, argv in tries.items()
+              if subprocess.run(argv, capture_output=True).returncode == 0]
+    CLONE_NEWUSER = 0x10000000
+    unshare = getattr(os, "unshare", None) or ctypes.CDLL(None, use_errno=True).unshare
+    try:
+        if unshare(CLONE_NEWUSER) in (0, None):
+            worked.append("unshare(CLONE_NEWUSER)")
+    except OSError:
+        pass
+    return worked
+"""
+
+
+@BWRAP
+def test_finding_6_no_new_namespaces_inside_the_sandbox(tmp_path):
+    with running(tmp_path, NAMESPACES, limits=WHOLE) as w:
+        assert w.call("make_namespaces") == []
+
+
+FILL = """\
+import os
+
+def fill(total_mb, files):
+    '''Write up to total_mb MiB in 16 MiB files, then up to `files` empty files.'''
+    chunk, written, made = b"x" * (1 << 20), 0, 0
+    for k in range(total_mb // 16):
+        try:
+            with open(f"big{k}", "wb") as fh:
+                for _ in range(16):
+                    fh.write(chunk)
+                    written += len(chunk)
+        except OSError:
+            break
+    for k in range(files):
+        try:
+            open(f"f{k}", "w").close()
+        except OSError:
+            break
+        made += 1
+    return written, made
+"""
+
+
+@BWRAP
+def test_finding_7_scratch_is_bounded_in_bytes_and_files(tmp_path):
+    tried_mb, tried_files = 512, 20_000
+    with running(tmp_path, FILL, limits=WHOLE) as w:
+        written, made = w.call("fill", tried_mb, tried_files)
+    assert written < tried_mb << 20 and made < tried_files, (written, made)
+    assert written <= WHOLE.scratch_mb << 20 and made <= WHOLE.scratch_inodes
+
+
+GRADER = """\
+import os, sys
+from pathlib import Path
+from autograder import sandbox
+w = sandbox.Worker(sys.argv[1], sandbox.Limits(load_timeout=10))
+w.start()
+cgroup = getattr(w._lease, "cgroup", None)
+print(w._tmp, *(cgroup.dirs if cgroup else []), flush=True)
+if sys.argv[2] == "die":
+    sys.stdin.read()   # until the test kills this grader
+w.close()
+"""
+
+
+def _grader(submission: Path, then: str, **env) -> subprocess.Popen:
+    """Another grader process: it starts a worker, prints where it lives, then dies or closes."""
+    return subprocess.Popen(
+        [sys.executable, "-c", GRADER, str(submission), then], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
+
+
+@BWRAP
+def test_finding_7_a_dead_graders_scratch_and_cgroup_go_at_the_next_start(tmp_path):
+    submission = tmp_path / "ok.py"
+    submission.write_text("def f():\n    return 1\n")
+    with _grader(submission, "die") as dead:
+        left = [Path(p) for p in dead.stdout.readline().split()]
+        dead.kill()
+    assert left and all(p.exists() for p in left)  # what the dead grader left behind
+    with _grader(submission, "close") as nxt:
+        assert nxt.communicate(timeout=60)[0] and nxt.returncode == 0
+    assert [p for p in left if p.exists()] == []
+
+
+@BWRAP
+def test_finding_14_uid_leases_do_not_depend_on_tmpdir(tmp_path):
+    """A grader with another TMPDIR, whose first choice is our worker's uid, must not take it."""
+    submission = tmp_path / "ok.py"
+    submission.write_text("def f():\n    return 1\n")
+    with running(tmp_path, "def f():\n    return 1\n", limits=WHOLE) as w:
+        uid = w._lease.uid
+        other = tmp_path / "other-tmp"
+        other.mkdir()
+        code = ("import os, sys; from autograder import sandbox; "
+                f"os.getpid = lambda: {uid - sandbox.UID_BASE}; "  # start the search at our uid
+                "w = sandbox.Worker(sys.argv[1], sandbox.Limits(load_timeout=10)); w.start(); "
+                "print(w._lease.uid); w.close()")
+        theirs = subprocess.run([sys.executable, "-c", code, str(submission)], capture_output=True,
+                                text=True, timeout=60, env={**os.environ, "TMPDIR": str(other)})
+        assert theirs.returncode == 0, theirs.stderr[-2000:]
+        assert int(theirs.stdout) != uid
+        assert w.call("f") == 1  # our worker survived the other grader's clean-up

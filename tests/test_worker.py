@@ -401,3 +401,18 @@ def test_output_of_restarted_workers_is_kept_once_each(tmp_path):
                 w.call("loop")
             assert w.call("f") == 1
         assert w.output() == "hello\n" * 3  # three loads, each printed once
+
+
+@BWRAP
+def test_signals_from_student_code_reach_nothing_but_its_own_processes(tmp_path):
+    """kill(0), kill(-1) and kill(parent): the sandbox's own processes share the uid, not the reach."""
+    import time
+    text = ("import os, signal\ndef everyone():\n"
+            "    for pid in (0, -1, os.getppid(), 1):\n        try:\n"
+            "            os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass\n"
+            "    return 'still here'\ndef f():\n    return 1\n")
+    with running(tmp_path, text) as w:
+        first = w.proc.pid
+        assert w.call("everyone") == "still here"
+        time.sleep(0.2)  # a killed bubblewrap would take the worker down by now
+        assert w.call("f") == 1 and w.proc.pid == first
