@@ -156,7 +156,7 @@ def cases_for(problem: str) -> list[Case]:
         cases = BATTERIES[problem]()
     else:
         from . import kit
-        cases = kit.public_batteries()[problem]
+        cases = kit.public_batteries().get(problem, [])  # some have no public case
     return sorted(cases, key=lambda c: c.hidden)
 
 

@@ -166,8 +166,9 @@ def test_leak_scan_can_fail(tmp_path):
     assert hidden.args[0].tobytes().decode("latin-1") in text
 
 
-def test_student_kit_works_without_reference(courses, tmp_path):
-    name = ASSIGNMENTS[0]
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_student_kit_works_without_reference(courses, tmp_path, name):
+    """Every assignment, including functions whose cases all stay on the TA side."""
     folder = courses[name] / "release" / name
     good = tmp_path / "good.py"
     good.write_text(flatten.reference_source())
@@ -180,6 +181,8 @@ def test_student_kit_works_without_reference(courses, tmp_path):
         assert proc.returncode == want, proc.stdout + proc.stderr
         assert "Traceback" not in proc.stderr
         assert ("PASS" if want == 0 else "not implemented yet") in proc.stdout
+        for fn in spec.load(name).points:  # every function has its line
+            assert f"  {fn}  (" in proc.stdout, (fn, proc.stdout)
 
 
 # ---------------------------------------------------------------- nbgrader end to end
