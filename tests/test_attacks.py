@@ -345,3 +345,21 @@ def test_finding_12_purity_cannot_be_faked_by_emptying_the_echo(tmp_path):
     pure = [c for p in r["problems"] for c in p["checks"] if c["name"] == "inputs unchanged"]
     assert pure and not pure[0]["passed"], pure
     assert "argument" in pure[0]["message"], pure[0]["message"]
+
+
+def _callables(value):
+    if isinstance(value, (list, tuple)):
+        return [fn for v in value for fn in _callables(v)]
+    if isinstance(value, dict):
+        return _callables(list(value.values()))
+    return [value] if callable(value) else []
+
+
+def test_every_callback_a_battery_hands_to_student_code_is_guarded():
+    """A trusted function reaches the worker only with a statement of what it accepts."""
+    from autograder import problems  # noqa: F401  (registers the batteries)
+    from autograder.cases import BATTERIES, Guarded
+    passed = [(case.id, fn) for make in BATTERIES.values() for case in make()
+              for fn in _callables([case.args, case.kwargs])]
+    assert len(passed) >= 30  # gradient_descent's optimizers and schedules, fit and score
+    assert [cid for cid, fn in passed if not isinstance(fn, Guarded)] == []
