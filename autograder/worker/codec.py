@@ -22,9 +22,11 @@ JSON objects are always single-key markers, so no student value can pose as one:
 
 Everything a payload may hold is capped before it is parsed: the frame's size
 (per direction: what the grader accepts from a worker is far smaller), the JSON
-head's size and item count, and the number of array blobs.  The largest honest
-reply, over every case of every battery, is about 1 MB (a 400 x 300 float64
-draw of an initialization); ``MAX_REPLY`` leaves a margin of 8.
+head's size and item count, and the number of array blobs.  Grading the reference
+on every case of every battery, the largest reply is 960,173 bytes (a 400 x 300
+float64 draw of an initialization), its largest head 940 bytes and 94 items:
+``MAX_REPLY`` leaves a margin of 8, the head caps far more (a greeting lists up to
+1000 names).
 
 This file runs on both sides, so it imports nothing but the standard library
 and numpy.
