@@ -117,7 +117,7 @@ class Guarded:
     def __call__(self, *args, **kwargs):
         why = self.accepts(args, kwargs)
         if why:
-            name = getattr(self.fn, "__name__", None) or getattr(self.fn, "func", self.fn).__name__
+            name = getattr(getattr(self.fn, "func", self.fn), "__name__", "callback")  # partial
             raise ValueError(f"{name}() refused its arguments: {why}")
         return self.fn(*args, **kwargs)
 

@@ -491,16 +491,18 @@ class Worker:
                                 handles=handles)
         except TimeoutError:
             status, detail = "timeout", f"{what} did not finish within its time limit"
-        except (EOFError, codec.CodecError, OSError) as exc:
-            status, detail = "crashed", codec.clean(exc, 300)
-        if status == "crashed":
-            try:
-                code = self.proc.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                code = None
-            reason = _exit_reason(code) if code is not None else detail
-            detail = f"the worker died while {what}: {reason}"
+        except codec.CodecError as exc:  # the worker is alive, but broke the protocol
+            status, detail = "crashed", f"the worker sent a bad frame while {what}: {exc}"
+        except (EOFError, OSError) as exc:
+            status, detail = "crashed", f"the worker died while {what}: {self._exit(exc)}"
         self._fail(status, detail)
+
+    def _exit(self, exc: Exception) -> str:
+        """How the worker ended (it closed its channel), or ``exc``'s text."""
+        try:
+            return _exit_reason(self.proc.wait(timeout=0.5))
+        except subprocess.TimeoutExpired:
+            return codec.clean(exc, 300)
 
     def _fail(self, status: str, message: str):
         self.close_process()
