@@ -265,7 +265,7 @@ def test_finding_1_a_worker_that_never_reads_its_callback_replies_costs_only_tha
             for _ in range(5000):   # each reply is small; together they fill the pipe
                 codec.write_frame(int(sys.argv[2]), request)
             time.sleep(3600)        # and never read one
-        """, {"gradient_descent": 1, "sigmoid": 1})
+        """, {"gradient_descent": 1, "sigmoid": 1}, call_timeout=1.5)
     assert r["status"] == "graded", r["message"]
     points = _points(r)
     assert points["sigmoid"] == 1 and 0 < points["gradient_descent"] < 1, points

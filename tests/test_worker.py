@@ -415,6 +415,10 @@ def never_read(fn, n):
         codec.write_frame(int(sys.argv[2]), request)
     time.sleep(60)
 
+def bad_frame():
+    codec.write_frame(int(sys.argv[2]), b"\\x00\\x20\\x00\\x00[" + b"[]," * 2**20)  # 6 MB of junk
+    time.sleep(60)
+
 def call_forever(fn):
     while True:
         fn()
@@ -474,3 +478,18 @@ def test_a_guarded_callback_refuses_arguments_as_a_value_error_the_student_sees(
         assert w.call("try_callback", guarded, np.ones(10**5)) == \
             "ValueError: <lambda>() refused its arguments: too large"
         assert len(ran) == 1  # the refused call never ran
+
+
+def test_a_bad_frame_fails_the_call_with_no_exception_chain_holding_it(tmp_path):
+    """Neither the WorkerFailure nor the student's CheckFailure keeps the frame alive."""
+    from autograder.checks import CheckFailure
+    from autograder.plugin import StudentProxy
+    with running(tmp_path, HOSTILE) as w:
+        with pytest.raises(WorkerFailure) as info:
+            w.call("bad_frame")
+        assert info.value.status == "crashed" and "bad frame" in str(info.value)
+        assert info.value.__context__ is None and info.value.__cause__ is None
+        proxy = StudentProxy(w)
+        with pytest.raises(CheckFailure) as info:
+            proxy.call("bad_frame")
+        assert info.value.__context__ is None and info.value.__cause__ is None
