@@ -8,14 +8,23 @@ uid, where the rlimits hold.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from autograder import flatten, sandbox, spec
+import reference
+from autograder import flatten, problems, sandbox, spec
+from autograder.cases import BATTERIES, Guarded
 from autograder.grade import grade_all, grade_submission
+from autograder.problems._kit import small_args
+from autograder.problems.model_selection import _guarded, r2_score
 
 ACT = {"sigmoid": 2.0, "relu": 1.0, "tanh_grad": 1.0}
 LIMITS = sandbox.Limits(call_timeout=3, load_timeout=8)
@@ -224,9 +233,6 @@ def _grade_bounded(tmp_path: Path, hostile: str, points: dict, call_timeout: flo
     Returns the result's ``to_dict()`` with ``peak_mb`` (the grader's peak RSS)
     and ``cpu_s`` (its CPU time) added.
     """
-    import json
-    import subprocess
-    import sys
     path = tmp_path / "hostile.py"
     path.write_text(flatten.reference_source() + "\n" + textwrap.dedent(hostile))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -359,9 +365,38 @@ def _callables(value):
 
 def test_every_callback_a_battery_hands_to_student_code_is_guarded():
     """A trusted function reaches the worker only with a statement of what it accepts."""
-    from autograder import problems  # noqa: F401  (registers the batteries)
-    from autograder.cases import BATTERIES, Guarded
+    assert problems  # imported: the batteries are registered
     passed = [(case.id, fn) for make in BATTERIES.values() for case in make()
               for fn in _callables([case.args, case.kwargs])]
     assert len(passed) >= 30  # gradient_descent's optimizers and schedules, fit and score
     assert [cid for cid, fn in passed if not isinstance(fn, Guarded)] == []
+
+
+def test_guards_accept_what_the_fold_loop_or_descent_passes_and_nothing_else():
+    """The guards themselves, in-process: a pytest.raises table, as the contract's errors."""
+    g = np.random.default_rng(0)
+    X, y = g.normal(size=(12, 2)), g.normal(size=12)
+    fit, score = _guarded(r2_score, X, y, {"lam": [0.1, 1.0], "degree": [1, 2]})
+    model = fit(X[:8], y[:8], lam=1.0, degree=2)       # what the fold loop passes
+    assert np.isfinite(score(model, X[8:], y[8:]))
+    for call in (lambda: fit(X, y, lam=0.5),             # not a grid value
+                 lambda: fit(X, y, degree=2500),
+                 lambda: fit(X, y, alpha=1.0),           # not a grid key
+                 lambda: fit(np.zeros((13, 2)), np.zeros(13)),   # more rows than the data
+                 lambda: fit(X[:, :1], y),               # other columns
+                 lambda: fit(X.astype(np.float32), y),   # other dtype
+                 lambda: fit(X.tolist(), y),
+                 lambda: score(tuple(model), X, y),      # a forged model, not fit's
+                 lambda: score(model, np.zeros((99, 2)), np.zeros(99))):
+        with pytest.raises(ValueError, match="refused its arguments"):
+            call()
+    adam = small_args(functools.partial(reference.adam, beta1=0.8), 4)
+    w, state = adam(np.zeros(4), np.ones(4), {}, lr=0.1)
+    assert adam(w, np.ones(4), state, lr=0.1)[1]["t"] == 2
+    for call in (lambda: adam(np.zeros(5), np.ones(5), {}, lr=0.1),
+                 lambda: adam(np.zeros((2, 2)), np.ones((2, 2)), {}, lr=0.1),
+                 lambda: adam(w, np.ones(4), {"m": np.zeros(10**6)}, lr=0.1),
+                 lambda: adam(w, np.ones(4), {}, lr=0.1, evil=1),
+                 lambda: adam(w, np.ones(4), {}, 0.1, 0.9, 0.9, 1e-8, 5)):
+        with pytest.raises(ValueError, match="refused its arguments"):
+            call()

@@ -6,12 +6,15 @@ hand-made payloads, not only on what :func:`codec.encode` produces.
 """
 from __future__ import annotations
 
+import gc
 import io
 import json
 import math
 import os
 import struct
 import threading
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -369,8 +372,6 @@ def test_a_closed_channel_is_eof():
 def test_a_failed_decode_keeps_no_reference_to_its_payload():
     """The CodecError holds its message only: no traceback frames with the payload,
     the decoded arrays or the parsed JSON (``raise ... from None`` would keep them)."""
-    import gc
-    import tracemalloc
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
@@ -416,7 +417,6 @@ def test_clean_truncates_and_blanks_control_characters():
 
 
 def test_a_read_past_its_deadline_times_out():
-    import time
     r, w = os.pipe()
     try:
         os.write(w, struct.pack(">Q", 100) + b"x" * 10)  # a frame that never completes
@@ -430,7 +430,6 @@ def test_a_read_past_its_deadline_times_out():
 
 
 def test_a_write_to_a_pipe_nobody_reads_times_out_instead_of_blocking():
-    import time
     r, w = os.pipe()
     try:
         start = time.monotonic()
@@ -456,7 +455,6 @@ def test_frames_from_a_worker_are_capped_far_below_frames_to_it():
 
 def test_decoding_at_the_caps_stays_bounded_in_memory():
     """The worst payloads the caps allow cost their size and a few MB at most."""
-    import tracemalloc
     n = min(codec.MAX_ITEMS // 2, codec.MAX_HEAD // 3) - 2  # "[]," counts twice
     worst = [payload(b"[" + b"[]," * n + b"[]]"),
              payload(b"[" + b"1," * (2 * n) + b"1]"),
@@ -546,7 +544,6 @@ def test_fuzz_raw_payloads(data):
 @given(st.binary(max_size=40), st.integers(0, 2**64 - 1))
 def test_fuzz_frames_through_the_reader(data, length):
     """Random streams, closed after they end: a frame, CodecError or EOFError, never a hang."""
-    import time
     for k in range(FAN_OUT):
         r, w = os.pipe()
         try:

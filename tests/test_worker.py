@@ -6,12 +6,17 @@ import contextlib
 import json
 import socket
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder import sandbox
+from autograder.cases import Guarded
+from autograder.checks import CheckFailure
+from autograder.plugin import StudentProxy
 from autograder.sandbox import StudentError, WorkerFailure
 
 LIMITS = sandbox.Limits(call_timeout=2, load_timeout=5)
@@ -434,8 +439,6 @@ def try_callback(fn, *args):
 def _bounded_call(worker, *args, wait: float = 20):
     """``worker.call(*args)`` in a daemon thread: (elapsed, exception), or a failure if
     it does not return within ``wait`` seconds (so a regression cannot hang the suite)."""
-    import threading
-    import time
     out = {}
 
     def run():
@@ -469,7 +472,6 @@ def test_a_call_that_makes_too_many_callbacks_fails_as_a_timeout(tmp_path):
 
 
 def test_a_guarded_callback_refuses_arguments_as_a_value_error_the_student_sees(tmp_path):
-    from autograder.cases import Guarded
     ran = []
     guarded = Guarded(lambda x: ran.append(x) or x.sum(),
                       lambda args, kwargs: None if args[0].size <= 3 else "too large")
@@ -482,8 +484,6 @@ def test_a_guarded_callback_refuses_arguments_as_a_value_error_the_student_sees(
 
 def test_a_bad_frame_fails_the_call_with_no_exception_chain_holding_it(tmp_path):
     """Neither the WorkerFailure nor the student's CheckFailure keeps the frame alive."""
-    from autograder.checks import CheckFailure
-    from autograder.plugin import StudentProxy
     with running(tmp_path, HOSTILE) as w:
         with pytest.raises(WorkerFailure) as info:
             w.call("bad_frame")
