@@ -176,8 +176,8 @@ def decode(payload: bytes, *, callback_caller=None, handles=None):
     ------
     CodecError
         On any malformed, oversized or forbidden content.  The error holds its
-        message only: no traceback, context or cause that would keep the payload
-        or the parsed JSON alive.
+        message only: no context or cause, and no frame of its traceback holds the
+        payload, the decoded arrays or the parsed JSON.
     """
     try:
         return _decode(payload, callback_caller, handles)
