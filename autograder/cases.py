@@ -345,7 +345,9 @@ def _structure_difference(before, after, name: str) -> str | None:
         return None  # a trusted function: the worker held a stand-in
     if type(after) is not type(before):
         return f"{name} should be a {type(before).__name__}, not a {type(after).__name__}"
-    if isinstance(before, np.ndarray) and (after.shape, after.dtype) != (before.shape, before.dtype):
+    if isinstance(before, np.ndarray):
+        if (after.shape, after.dtype) == (before.shape, before.dtype):
+            return None
         return (f"{name} should have shape {before.shape} and dtype {before.dtype}, "
                 f"not {after.shape} and {after.dtype}")
     if isinstance(before, (list, tuple)):

@@ -494,10 +494,10 @@ class Worker:
         except codec.CodecError as exc:  # the worker is alive, but broke the protocol
             status, detail = "crashed", f"the worker sent a bad frame while {what}: {exc}"
         except (EOFError, OSError) as exc:
-            status, detail = "crashed", f"the worker died while {what}: {self._exit(exc)}"
+            status, detail = "crashed", f"the worker died while {what}: " + self._how_it_ended(exc)
         self._fail(status, detail)
 
-    def _exit(self, exc: Exception) -> str:
+    def _how_it_ended(self, exc: Exception) -> str:
         """How the worker ended (it closed its channel), or ``exc``'s text."""
         try:
             return _exit_reason(self.proc.wait(timeout=0.5))

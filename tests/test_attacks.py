@@ -215,7 +215,8 @@ import json, resource, sys
 from pathlib import Path
 from autograder import sandbox, spec
 from autograder.grade import grade_submission
-path, points, folder, timeout = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+path, points, folder, timeout = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], \
+    float(sys.argv[4])
 assignment = spec.Assignment("channel", "channel", points, Path(folder))
 result = grade_submission(path, assignment,
                           limits=sandbox.Limits(call_timeout=timeout, load_timeout=8))
