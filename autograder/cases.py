@@ -93,6 +93,35 @@ class Case:
         return getattr(reference, self.problem)(*args, **kwargs)
 
 
+@dataclasses.dataclass(frozen=True)
+class Guarded:
+    """A trusted function handed to the student's code, run only on arguments it accepts.
+
+    The student's code calls it back from the sandbox with arguments of its own
+    choosing, and it runs in the grader's process.  So a battery states what the
+    case itself could pass: ``accepts(args, kwargs)`` returns what is wrong with
+    the arguments (a str), or None.  Refused arguments raise ``ValueError``,
+    which the student's code sees; ``fn`` never runs on them.
+
+    Attributes
+    ----------
+    fn : callable
+        The trusted function (a reference optimizer, a ``fit``, a ``score``).
+    accepts : callable
+        ``accepts(args: tuple, kwargs: dict) -> str | None``.
+    """
+
+    fn: Callable
+    accepts: Callable[[tuple, dict], "str | None"]
+
+    def __call__(self, *args, **kwargs):
+        why = self.accepts(args, kwargs)
+        if why:
+            name = getattr(getattr(self.fn, "func", self.fn), "__name__", "callback")  # partial
+            raise ValueError(f"{name}() refused its arguments: {why}")
+        return self.fn(*args, **kwargs)
+
+
 #: problem name -> function returning its list of cases
 BATTERIES: dict[str, Callable[[], list[Case]]] = {}
 #: problem name -> list of (message, wrong implementation), for diagnosis
@@ -278,8 +307,57 @@ def run_case(case: Case, student) -> None:
                            "use a numerically stable form that stays silent",
                            "numerically unstable: it overflows for large inputs")
     if case.kind == "pure":
-        sent, sent_kw = case.inputs()
-        for i, (before, after) in enumerate(zip(sent, args_after)):
-            assert_unchanged(before, after, name=f"argument #{i + 1}")
-        for key, before in sent_kw.items():
-            assert_unchanged(before, kwargs_after.get(key), name=key)
+        assert_echo(*case.inputs(), args_after, kwargs_after)
+
+
+def assert_echo(sent_args, sent_kwargs: dict, args_after, kwargs_after, names=None) -> None:
+    """Purity: the arguments came back with the structure they were sent with, unchanged.
+
+    The echo must match what was sent in length, keys, types, shapes and dtypes
+    (the worker is untrusted: an echo it emptied or reshaped proves nothing);
+    then every value must be unchanged.  Trusted functions in the arguments come
+    back as stand-ins and are not compared.  ``names`` label the positional
+    arguments (default ``argument #1``, ...).
+
+    Raises
+    ------
+    CheckFailure
+        Naming the argument that differs.
+    """
+    names = list(names or (f"argument #{i + 1}" for i in range(len(sent_args))))
+    why = (_structure_difference(list(sent_args), args_after, "the positional arguments")
+           or _structure_difference(dict(sent_kwargs), kwargs_after, "the keyword arguments"))
+    if why:
+        raise CheckFailure(f"the arguments did not come back as they were sent ({why}), so "
+                           "your function may have changed them in place; work on copies",
+                           "mutates its input")
+    for name, before, after in zip(names, sent_args, args_after):
+        if not callable(before):
+            assert_unchanged(before, after, name=name)
+    for key, before in sent_kwargs.items():
+        if not callable(before):
+            assert_unchanged(before, kwargs_after[key], name=key)
+
+
+def _structure_difference(before, after, name: str) -> str | None:
+    """How ``after`` differs from ``before`` in structure (not values), or None."""
+    if callable(before):
+        return None  # a trusted function: the worker held a stand-in
+    if type(after) is not type(before):
+        return f"{name} should be a {type(before).__name__}, not a {type(after).__name__}"
+    if isinstance(before, np.ndarray):
+        if (after.shape, after.dtype) == (before.shape, before.dtype):
+            return None
+        return (f"{name} should have shape {before.shape} and dtype {before.dtype}, "
+                f"not {after.shape} and {after.dtype}")
+    if isinstance(before, (list, tuple)):
+        if len(after) != len(before):
+            return f"{name} should have {len(before)} items, not {len(after)}"
+        return next(filter(None, (_structure_difference(b, a, f"{name}[{i}]")
+                                  for i, (b, a) in enumerate(zip(before, after)))), None)
+    if isinstance(before, dict):
+        if set(after) != set(before):
+            return f"{name} should have the keys {sorted(before)}, not {sorted(after)}"
+        return next(filter(None, (_structure_difference(before[k], after[k], f"{name}[{k!r}]")
+                                  for k in before)), None)
+    return None

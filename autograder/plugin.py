@@ -60,8 +60,8 @@ class StudentProxy:
         self.started = True
         try:
             self.worker.start()
-        except sandbox.WorkerFailure as exc:
-            self.load_failure = exc
+        except sandbox.WorkerFailure as exc:  # kept as a fresh error: its text, no traceback
+            self.load_failure = sandbox.WorkerFailure(exc.status, str(exc))
 
     @property
     def load_error(self) -> str | None:
@@ -69,7 +69,12 @@ class StudentProxy:
         return self.worker.load_errors[0] if self.worker.load_fatal else None
 
     def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
-        """Call ``name`` in the worker; see :meth:`sandbox.Worker.call_echo`."""
+        """Call ``name`` in the worker; see :meth:`sandbox.Worker.call_echo`.
+
+        Failures become a :class:`CheckFailure` raised outside any ``except``
+        clause: it carries its message only, no chain of exceptions whose
+        tracebacks would keep the worker's reply alive.
+        """
         if not self.started:
             self.start()
         if self.load_failure is not None:
@@ -82,19 +87,24 @@ class StudentProxy:
             raise CheckFailure(f"your submission does not define a function named {name}")
         try:
             return self.worker.call_echo(name, args, kwargs, echo=echo)
-        except sandbox.StudentError as exc:
+        except (sandbox.StudentError, sandbox.WorkerFailure) as exc:
+            failure = self._failure(name, exc)
+        raise failure
+
+    def _failure(self, name: str, exc: Exception) -> CheckFailure:
+        """The student-facing failure of a call that raised ``exc``."""
+        if isinstance(exc, sandbox.StudentError):
             if exc.kind == "NotImplementedError":
-                raise CheckFailure(f"{name}() is not implemented yet "
-                                   "(it raised NotImplementedError)") from None
-            raise Raised(exc.kind, exc.message) from None
-        except sandbox.WorkerFailure as exc:
-            if exc.status == "timeout":
-                self.timed_out.add(name)
-                raise CheckFailure(f"{name}() did not return within "
-                                   f"{self.worker.limits.call_timeout:g} s: is there an "
-                                   "endless loop?") from None
-            raise CheckFailure(f"{name}() crashed the Python process ({exc}); "
-                               "do not call sys.exit or os._exit") from None
+                return CheckFailure(f"{name}() is not implemented yet "
+                                    "(it raised NotImplementedError)")
+            return Raised(exc.kind, exc.message)
+        if exc.status == "timeout":
+            self.timed_out.add(name)
+            return CheckFailure(f"{name}() did not return within "
+                                f"{self.worker.limits.call_timeout:g} s: is there an "
+                                "endless loop?")
+        return CheckFailure(f"{name}() crashed the Python process ({exc}); "
+                            "do not call sys.exit or os._exit")
 
     @property
     def last_warnings(self) -> list[str]:

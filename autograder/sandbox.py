@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from .isolation import (  # noqa: F401  (public here too)
 from .worker import codec
 
 _UidLease = isolation.UidLease  # the name tests use
+MAX_CALLBACKS = 1000  # callbacks one call may make (an honest call makes at most about 40)
 
 
 class StudentError(Exception):
@@ -113,12 +113,16 @@ class Worker:
         submissions.copy_submission(self.submission, scratch / name)
         if self._lease:
             os.chown(scratch / name, self._lease.uid, self._lease.uid)
-        self._send(codec.encode({"load": name}))
-        hello = self._receive(time.monotonic() + self.limits.load_timeout, "loading the submission")
-        if not isinstance(hello, dict) or not isinstance(hello.get("ready"), list):
+        deadline = time.monotonic() + self.limits.load_timeout
+        self._send(codec.encode({"load": name}), deadline, "loading the submission")
+        hello = self._receive(deadline, "loading the submission")
+        ready = hello.get("ready") if isinstance(hello, dict) else None
+        if not isinstance(ready, list):
             self._fail("crashed", "the worker sent a malformed greeting")
-        self.defined = [str(n) for n in hello["ready"]]
-        self.load_errors = [str(e) for e in hello.get("errors", [])]
+        errors = hello.get("errors")
+        self.defined = [codec.clean(n, 100) for n in ready[:1000] if isinstance(n, str)]
+        self.load_errors = [codec.clean(e, 500)
+                            for e in (errors[:20] if isinstance(errors, list) else [])]
         self.load_fatal = bool(hello.get("fatal")) and bool(self.load_errors)
         if _PREWARM[0]:  # the next submission's worker imports numpy while this one is graded
             _SPARES[self.limits] = spare = Worker(self.submission, self.limits)
@@ -138,7 +142,6 @@ class Worker:
             self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
             (self._tmp / "scratch").mkdir(mode=0o700)
         scratch = self._tmp / "scratch"
-        self._buf = bytearray()  # bytes read from the worker, not yet consumed
         to_worker, self._w = os.pipe()
         self._r, from_worker = os.pipe()
         self._log = open(self._tmp / "output.log", "ab")
@@ -163,7 +166,7 @@ class Worker:
     def _adopt(self, spare: "Worker") -> None:
         """Take over a spare's process, scratch dir and uid."""
         self._discard_files()
-        for attr in ("proc", "_r", "_w", "_buf", "_log", "_tmp", "_lease"):
+        for attr in ("proc", "_r", "_w", "_log", "_tmp", "_lease"):
             setattr(self, attr, getattr(spare, attr))
         spare.proc, spare._tmp, spare._lease = None, None, None
 
@@ -258,75 +261,92 @@ class Worker:
         """
         if self.proc is None:
             self.start()
+        deadline, what = time.monotonic() + self.limits.call_timeout, f"{name}()"
         callbacks, handles = [], []
         enc = functools.partial(codec.encode, to_callback=_register(callbacks),
                                 to_handle=_register(handles))
-        self._send(enc({"call": name, "args": list(args), "kwargs": dict(kwargs), "echo": echo}))
-        deadline = time.monotonic() + self.limits.call_timeout
-        while True:
-            msg = self._receive(deadline, f"{name}()", handles)
+        self._send(enc({"call": name, "args": list(args), "kwargs": dict(kwargs), "echo": echo}),
+                   deadline, what)
+        for _ in range(MAX_CALLBACKS + 1):
+            msg = self._receive(deadline, what, handles)
             if not isinstance(msg, dict):
-                self._fail("crashed", "the worker sent a malformed reply")
+                break
             if "result" in msg:
-                warned = msg.get("warnings", [])
-                self.last_warnings = [str(w) for w in warned] if isinstance(warned, list) else []
-                after = msg.get("after") if echo else None
-                if echo and not (isinstance(after, list) and len(after) == 2):
-                    self._fail("crashed", "the worker sent a malformed reply")
-                return (msg["result"], *(after if echo else (None, None)))
-            if "error" in msg and isinstance(msg["error"], list) and len(msg["error"]) == 2:
-                raise StudentError(str(msg["error"][0]), str(msg["error"][1]))
-            if "callback" in msg:
-                self._send(enc(self._run_callback(msg, callbacks)))
-                continue
+                return self._result(msg, echo)
+            error = msg.get("error")
+            if isinstance(error, list) and len(error) == 2:
+                raise StudentError(codec.clean(error[0], 100), codec.clean(error[1], 500))
+            if "callback" not in msg:
+                break
+            self._send(enc(self._run_callback(msg, callbacks)), deadline, what)
+        else:
+            self._fail("timeout", f"{what} made more than {MAX_CALLBACKS} callbacks")
+        self._fail("crashed", "the worker sent a malformed reply")
+
+    def _result(self, msg: dict, echo: bool) -> tuple:
+        """``(result, args_after, kwargs_after)`` of a reply; keep its warnings."""
+        warned = msg.get("warnings")
+        self.last_warnings = ([codec.clean(w, 200) for w in warned[:5]]
+                              if isinstance(warned, list) else [])
+        if not echo:
+            return msg["result"], None, None
+        after = msg.get("after")
+        if not (isinstance(after, list) and len(after) == 2 and isinstance(after[0], list)
+                and isinstance(after[1], dict)):
             self._fail("crashed", "the worker sent a malformed reply")
+        return msg["result"], after[0], after[1]
 
     @staticmethod
-    def _run_callback(msg, callbacks):
-        try:
-            fn = callbacks[msg["callback"]]
-            return {"return": fn(*msg.get("args", ()), **msg.get("kwargs", {}))}
-        except Exception as exc:  # a bad argument from the student's code
-            return {"raise": [type(exc).__name__, str(exc)[:500]]}
+    def _run_callback(msg: dict, callbacks: list) -> dict:
+        """Run the trusted function a callback request names: ``{"return": ...}`` or
+        ``{"raise": [type name, message]}``.
 
-    def _send(self, payload: bytes) -> None:
+        The function itself checks its arguments (see ``cases.Guarded``); only its
+        result, or a bounded message, goes back.
+        """
+        index, args, kwargs = msg["callback"], msg.get("args", []), msg.get("kwargs", {})
+        if not (type(index) is int and 0 <= index < len(callbacks)
+                and type(args) is list and type(kwargs) is dict):
+            return {"raise": ["ValueError", "malformed callback request"]}
         try:
-            codec.write_frame(self._w, payload)
+            return {"return": callbacks[index](*args, **kwargs)}
+        except Exception as exc:  # a bad argument from the student's code
+            return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
+
+    def _send(self, payload: bytes, deadline: float, what: str) -> None:
+        """Write a frame to the worker by ``deadline``, else kill it (WorkerFailure)."""
+        try:
+            codec.write_frame(self._w, payload, deadline)
+            return
+        except TimeoutError:  # the worker does not read: never block on it
+            status, detail = "timeout", f"{what} did not finish within its time limit"
         except OSError:
-            self._fail("crashed", "the worker exited")
+            status, detail = "crashed", "the worker exited"
+        self._fail(status, detail)
 
     def _receive(self, deadline: float, what: str, handles=None):
+        """Read and decode one frame from the worker by ``deadline``, else kill it.
+
+        Failures are raised outside the ``except`` clauses, so that no exception
+        chain keeps the frame or its parsed content alive.
+        """
         try:
-            payload = self._read_frame(deadline, what)
-            return codec.decode(payload, handles=handles)
-        except (EOFError, codec.CodecError, OSError) as exc:
-            try:
-                code = self.proc.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                code = None
-            detail = _exit_reason(code) if code is not None else str(exc)
-            self._fail("crashed", f"the worker died while {what}: {detail}")
+            return codec.decode(codec.read_frame(self._r, deadline, codec.MAX_REPLY),
+                                handles=handles)
+        except TimeoutError:
+            status, detail = "timeout", f"{what} did not finish within its time limit"
+        except codec.CodecError as exc:  # the worker is alive, but broke the protocol
+            status, detail = "crashed", f"the worker sent a bad frame while {what}: {exc}"
+        except (EOFError, OSError) as exc:
+            status, detail = "crashed", f"the worker died while {what}: " + self._how_it_ended(exc)
+        self._fail(status, detail)
 
-    def _read_frame(self, deadline: float, what: str) -> bytes:
-        head = self._read_exact(8, deadline, what)
-        n = int.from_bytes(head, "big")
-        if n > codec.MAX_FRAME:
-            raise codec.CodecError(f"reply of {n} bytes is too large")
-        return self._read_exact(n, deadline, what)
-
-    def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
-        while len(self._buf) < n:
-            left = deadline - time.monotonic()
-            ready = select.select([self._r], [], [], max(left, 0))[0] if left > 0 else []
-            if not ready:
-                self._fail("timeout", f"{what} did not finish within its time limit")
-            chunk = os.read(self._r, max(n - len(self._buf), 1 << 16))
-            if not chunk:
-                raise EOFError("the worker closed its channel")
-            self._buf += chunk
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return data
+    def _how_it_ended(self, exc: Exception) -> str:
+        """How the worker ended (it closed its channel), or ``exc``'s text."""
+        try:
+            return _exit_reason(self.proc.wait(timeout=0.5))
+        except subprocess.TimeoutExpired:
+            return codec.clean(exc, 300)
 
     def _fail(self, status: str, message: str):
         self.close_process()

@@ -9,16 +9,23 @@ uid, where the rlimits hold.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from autograder import flatten, sandbox, spec
+import reference
+from autograder import flatten, problems, sandbox, spec
+from autograder.cases import BATTERIES, Guarded
 from autograder.grade import grade_all, grade_submission
+from autograder.problems._kit import small_args
+from autograder.problems.model_selection import _guarded, r2_score
 
 ACT = {"sigmoid": 2.0, "relu": 1.0, "tanh_grad": 1.0}
 LIMITS = sandbox.Limits(call_timeout=3, load_timeout=8)
@@ -536,7 +543,7 @@ def test_finding_7_scratch_is_bounded_in_bytes_and_files(tmp_path):
     assert written <= WHOLE.scratch_mb << 20 and made <= WHOLE.scratch_inodes
 
 
-GRADER = """\
+DYING_GRADER = """\
 import os, sys
 from pathlib import Path
 from autograder import sandbox
@@ -553,7 +560,7 @@ w.close()
 def _grader(submission: Path, then: str, **env) -> subprocess.Popen:
     """Another grader process: it starts a worker, prints where it lives, then dies or closes."""
     return subprocess.Popen(
-        [sys.executable, "-c", GRADER, str(submission), then], stdin=subprocess.PIPE,
+        [sys.executable, "-c", DYING_GRADER, str(submission), then], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
 
 
@@ -588,3 +595,204 @@ def test_finding_14_uid_leases_do_not_depend_on_tmpdir(tmp_path):
         assert theirs.returncode == 0, theirs.stderr[-2000:]
         assert int(theirs.stdout) != uid
         assert w.call("f") == 1  # our worker survived the other grader's clean-up
+
+
+# ---- the channel: findings 1-4 and 12 of the hardening issue
+#
+# Each hostile submission is graded by a grader in a subprocess of its own, under a
+# wall-clock timeout and an address-space limit (prlimit), so that a regression
+# fails the test instead of hanging the suite or taking the machine's memory.
+# The worker can write any bytes it likes to its output fd (argv[2]) and import
+# the codec beside it; these attacks do exactly that.
+
+GRADER = """\
+import json, resource, sys
+from pathlib import Path
+from autograder import sandbox, spec
+from autograder.grade import grade_submission
+path, points, folder, timeout = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], \
+    float(sys.argv[4])
+assignment = spec.Assignment("channel", "channel", points, Path(folder))
+result = grade_submission(path, assignment,
+                          limits=sandbox.Limits(call_timeout=timeout, load_timeout=8))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"result": result.to_dict(), "peak_mb": usage.ru_maxrss / 1024,
+                  "cpu_s": usage.ru_utime + usage.ru_stime}))
+"""
+GRADER_AS = 3 * 2**30       # the grader's address-space limit (bytes)
+GRADER_WALL = 120           # seconds before a hung grader is killed
+
+
+def _grade_bounded(tmp_path: Path, hostile: str, points: dict, call_timeout: float = 3) -> dict:
+    """Grade the reference with ``hostile`` appended, in a bounded grader process.
+
+    Returns the result's ``to_dict()`` with ``peak_mb`` (the grader's peak RSS)
+    and ``cpu_s`` (its CPU time) added.
+    """
+    path = tmp_path / "hostile.py"
+    path.write_text(flatten.reference_source() + "\n" + textwrap.dedent(hostile))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run(
+        ["prlimit", f"--as={GRADER_AS}:unlimited", "--", sys.executable, "-c", GRADER,
+         str(path), json.dumps(points), str(tmp_path), str(call_timeout)],
+        capture_output=True, text=True, timeout=GRADER_WALL, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    return {**report["result"], "peak_mb": report["peak_mb"], "cpu_s": report["cpu_s"]}
+
+
+def _points(result: dict) -> dict:
+    """The share of each problem's points earned."""
+    return {p["name"]: p["points"] / p["max_points"] for p in result["problems"]}
+
+
+def _messages(result: dict) -> list[str]:
+    """Every check's message and TA log."""
+    return [text for p in result["problems"] for c in p["checks"]
+            for text in (c["message"], c["log"])]
+
+
+def test_finding_1_a_worker_that_never_reads_its_callback_replies_costs_only_that_function(
+        tmp_path):
+    """Forged callback requests, replies never read: the grader's write must time out."""
+    r = _grade_bounded(tmp_path, """\
+        _honest_gd = gradient_descent
+        def gradient_descent(X, y, w, b, *, optimizer=None, **kwargs):
+            if optimizer is None:
+                return _honest_gd(X, y, w, b, **kwargs)
+            import sys, time, codec
+            p = np.zeros(w.shape[0] + 1)
+            request = codec.encode({"callback": optimizer.index, "args": [p, p, {}],
+                                    "kwargs": {"lr": 0.1}})
+            for _ in range(5000):   # each reply is small; together they fill the pipe
+                codec.write_frame(int(sys.argv[2]), request)
+            time.sleep(3600)        # and never read one
+        """, {"gradient_descent": 1, "sigmoid": 1}, call_timeout=1.5)
+    assert r["status"] == "graded", r["message"]
+    points = _points(r)
+    assert points["sigmoid"] == 1 and 0 < points["gradient_descent"] < 1, points
+    assert any("did not return within" in m for m in _messages(r))
+
+
+FLOOD = """\
+    def _flood(z, n_bytes):
+        import struct, sys, time, codec
+        if z.ndim == 1:  # the first case of each (the worker restarts after it)
+            head = b"[" + b"[]," * (n_bytes // 3) + b"[]]"   # tiny JSON items: costly to parse
+            codec.write_frame(int(sys.argv[2]), struct.pack(">I", len(head)) + head)
+            time.sleep(3600)
+        return z
+    def sigmoid(z):
+        return _flood(z, 30 * 2**20)    # far beyond any honest reply
+    def relu(z):
+        return _flood(z, 900_000)       # within the size limits, but 300,000 items
+    """
+
+
+def test_finding_2_forged_frames_leave_the_graders_memory_bounded(tmp_path):
+    honest = _grade_bounded(tmp_path, "", {"sigmoid": 1, "relu": 1, "tanh_grad": 1})
+    r = _grade_bounded(tmp_path, FLOOD, {"sigmoid": 1, "relu": 1, "tanh_grad": 1})
+    assert r["peak_mb"] < honest["peak_mb"] + 100, (r["peak_mb"], honest["peak_mb"])
+    assert r["status"] == "graded", r["message"]
+    assert _points(r) == {"sigmoid": 0, "relu": 0, "tanh_grad": 1}
+    assert any("exceeds" in m for m in _messages(r)) and any("items" in m for m in _messages(r))
+
+
+def test_finding_3_exception_type_names_are_bounded_and_clean(tmp_path):
+    """A 2 MB class name raised for real, and a long one forged past the worker's truncation."""
+    r = _grade_bounded(tmp_path, """\
+        def tanh_grad(z):
+            import json, struct, sys, codec
+            name = "\\x1b[2J\\r" + "E" * 500_000         # within the JSON head's limit
+            head = json.dumps({"dict": [["error", [name, "\\x07" * 10**4]]]}).encode()
+            codec.write_frame(int(sys.argv[2]), struct.pack(">I", len(head)) + head)
+            raise type(name + "E" * 1_500_000, (Exception,), {})("boom")
+        """, {"sigmoid": 1, "tanh_grad": 1})
+    assert r["status"] == "graded", r["message"]
+    assert _points(r) == {"sigmoid": 1, "tanh_grad": 0}
+    messages = _messages(r)
+    assert any("EEEE" in m for m in messages)  # the type is still named, in part
+    for m in messages:
+        assert len(m) < 1000 and not any(ch in m for ch in "\x1b\r\x07"), m[:200]
+    assert len(repr(r)) < 50_000
+
+
+def test_finding_4_trusted_callbacks_run_only_on_arguments_the_case_could_pass(tmp_path):
+    """fit with a huge degree or huge arrays is refused (a ValueError), never run."""
+    r = _grade_bounded(tmp_path, """\
+        def cross_validate(fit, score, X, y, k, rng=None):
+            for probe in (lambda: fit(X, y, degree=2500),              # ~1.5 s of solve
+                          lambda: fit(np.zeros((10**5, X.shape[1])), np.zeros(10**5)),
+                          lambda: fit(X, y, lam=-1.0),
+                          lambda: score((np.zeros(2500 * X.shape[1]), 0.0, 2500), X, y)):
+                try:
+                    probe()
+                except ValueError:
+                    continue
+                return np.zeros(k)       # the grader ran it: give up the points
+            return ref.cross_validate(fit, score, X, y, k, rng)
+        """, {"cross_validate": 1, "sigmoid": 1}, call_timeout=1)
+    assert r["status"] == "graded", r["message"]
+    assert _points(r) == {"cross_validate": 1, "sigmoid": 1}, _messages(r)
+
+
+def test_finding_12_purity_cannot_be_faked_by_emptying_the_echo(tmp_path):
+    r = _grade_bounded(tmp_path, """\
+        _honest_sigmoid = sigmoid
+        def sigmoid(z):
+            import sys
+            out = _honest_sigmoid(z)
+            z[...] = 0.0                                # mutates its input,
+            sys._getframe(1).f_locals["args"].clear()   # and hides it from the echo
+            return out
+        """, {"sigmoid": 1})
+    pure = [c for p in r["problems"] for c in p["checks"] if c["name"] == "inputs unchanged"]
+    assert pure and not pure[0]["passed"], pure
+    assert "argument" in pure[0]["log"], pure[0]["log"]  # a hidden case: the detail is the TA's
+
+
+def _callables(value):
+    if isinstance(value, (list, tuple)):
+        return [fn for v in value for fn in _callables(v)]
+    if isinstance(value, dict):
+        return _callables(list(value.values()))
+    return [value] if callable(value) else []
+
+
+def test_every_callback_a_battery_hands_to_student_code_is_guarded():
+    """A trusted function reaches the worker only with a statement of what it accepts."""
+    assert problems  # imported: the batteries are registered
+    passed = [(case.id, fn) for make in BATTERIES.values() for case in make()
+              for fn in _callables([case.args, case.kwargs])]
+    assert len(passed) >= 30  # gradient_descent's optimizers and schedules, fit and score
+    assert [cid for cid, fn in passed if not isinstance(fn, Guarded)] == []
+
+
+def test_guards_accept_what_the_fold_loop_or_descent_passes_and_nothing_else():
+    """The guards themselves, in-process: a pytest.raises table, as the contract's errors."""
+    g = np.random.default_rng(0)
+    X, y = g.normal(size=(12, 2)), g.normal(size=12)
+    fit, score = _guarded(r2_score, X, y, {"lam": [0.1, 1.0], "degree": [1, 2]})
+    model = fit(X[:8], y[:8], lam=1.0, degree=2)       # what the fold loop passes
+    assert np.isfinite(score(model, X[8:], y[8:]))
+    for call in (lambda: fit(X, y, lam=0.5),             # not a grid value
+                 lambda: fit(X, y, degree=2500),
+                 lambda: fit(X, y, alpha=1.0),           # not a grid key
+                 lambda: fit(np.zeros((13, 2)), np.zeros(13)),   # more rows than the data
+                 lambda: fit(X[:, :1], y),               # other columns
+                 lambda: fit(X.astype(np.float32), y),   # other dtype
+                 lambda: fit(X.tolist(), y),
+                 lambda: score(tuple(model), X, y),      # a forged model, not fit's
+                 lambda: score(model, np.zeros((99, 2)), np.zeros(99))):
+        with pytest.raises(ValueError, match="refused its arguments"):
+            call()
+    adam = small_args(functools.partial(reference.adam, beta1=0.8), 4)
+    w, state = adam(np.zeros(4), np.ones(4), {}, lr=0.1)
+    assert adam(w, np.ones(4), state, lr=0.1)[1]["t"] == 2
+    for call in (lambda: adam(np.zeros(5), np.ones(5), {}, lr=0.1),
+                 lambda: adam(np.zeros((2, 2)), np.ones((2, 2)), {}, lr=0.1),
+                 lambda: adam(w, np.ones(4), {"m": np.zeros(10**6)}, lr=0.1),
+                 lambda: adam(w, np.ones(4), {}, lr=0.1, evil=1),
+                 lambda: adam(w, np.ones(4), {}, 0.1, 0.9, 0.9, 1e-8, 5)):
+        with pytest.raises(ValueError, match="refused its arguments"):
+            call()

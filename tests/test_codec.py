@@ -6,12 +6,15 @@ hand-made payloads, not only on what :func:`codec.encode` produces.
 """
 from __future__ import annotations
 
+import gc
 import io
 import json
 import math
 import os
 import struct
 import threading
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -362,3 +365,194 @@ def test_a_closed_channel_is_eof():
             codec.read_frame(r)
     finally:
         os.close(r)
+
+
+# ---------------------------------------------------------------- the bounded trusted side
+
+def test_a_failed_decode_keeps_no_reference_to_its_payload():
+    """The CodecError holds its message only: no traceback frames with the payload,
+    the decoded arrays or the parsed JSON (``raise ... from None`` would keep them)."""
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        data = payload([{"nd": 0}, [[0.5] * 50] * 100, {"nd": 7}], [npy(np.zeros(700_000))])
+        with pytest.raises(CodecError) as info:
+            codec.decode(data)  # 5.6 MB of array decoded, then a bad index
+        error = info.value
+        del data, info
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert "bad index" in str(error)
+    assert error.__context__ is None and error.__cause__ is None
+    assert kept < 200_000, f"{kept} bytes still referenced after the failed decode"
+
+
+def test_heads_over_the_caps_are_refused_before_parsing(monkeypatch):
+    assert codec.decode(payload(b"[" + b"[]," * 1000 + b"[]]")) == [[]] * 1001  # honest size
+    parsed = []
+    monkeypatch.setattr(codec.json, "loads", lambda text: parsed.append(1) or [])
+    bombs = [payload(b"[" + b"[]," * codec.MAX_ITEMS + b"[]]"),       # tiny items: costly
+             payload(b'"' + b"x" * codec.MAX_HEAD + b'"'),              # one huge string
+             payload([1], [GOOD_BLOB] * (codec.MAX_BLOBS + 1))]
+    for data in bombs:
+        with pytest.raises(CodecError, match="limit|items|arrays"):
+            codec.decode(data)
+    assert parsed == [1]  # only the blob bomb's head (small) was parsed
+
+
+@pytest.mark.parametrize("value", [[[]] * (codec.MAX_ITEMS + 1), "x" * codec.MAX_HEAD,
+                                   [np.zeros(1)] * (codec.MAX_BLOBS + 1)], ids=len)
+def test_the_encoder_refuses_what_the_decoder_would_refuse(value):
+    """So an honest but oversized answer is a clear error in the worker, not a crash here."""
+    with pytest.raises(CodecError):
+        codec.encode(value)
+
+
+def test_clean_truncates_and_blanks_control_characters():
+    assert codec.clean("\x1b[2J\rE" + "x" * 50, 10) == " [2J E" + "xxxx"
+    assert codec.clean(ValueError("bad\nline"), 100) == "bad line"
+    assert len(codec.clean("y" * 10**6, 100)) == 100
+
+
+def test_a_read_past_its_deadline_times_out():
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack(">Q", 100) + b"x" * 10)  # a frame that never completes
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            codec.read_frame(r, time.monotonic() + 0.2)
+        assert time.monotonic() - start < 2
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_a_write_to_a_pipe_nobody_reads_times_out_instead_of_blocking():
+    r, w = os.pipe()
+    try:
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            codec.write_frame(w, b"x" * 2**20, time.monotonic() + 0.2)  # > the pipe's buffer
+        assert time.monotonic() - start < 2
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_frames_from_a_worker_are_capped_far_below_frames_to_it():
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack(">Q", codec.MAX_REPLY + 1))
+        with pytest.raises(CodecError, match="exceeds"):
+            codec.read_frame(r, limit=codec.MAX_REPLY)
+    finally:
+        os.close(r)
+        os.close(w)
+    assert codec.MAX_REPLY <= codec.MAX_FRAME // 8
+
+
+def test_decoding_at_the_caps_stays_bounded_in_memory():
+    """The worst payloads the caps allow cost their size and a few MB at most."""
+    n = min(codec.MAX_ITEMS // 2, codec.MAX_HEAD // 3) - 2  # "[]," counts twice
+    worst = [payload(b"[" + b"[]," * n + b"[]]"),
+             payload(b"[" + b"1," * (2 * n) + b"1]"),
+             payload(b'"' + b"x" * (codec.MAX_HEAD - 2) + b'"'),
+             payload([{"nd": 0}], [npy(np.zeros((codec.MAX_REPLY - 1000) // 8))]),
+             payload([1], [npy(np.zeros(0))] * codec.MAX_BLOBS)]
+    for data in worst:
+        tracemalloc.start()
+        try:
+            codec.decode(data)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 2 * len(data) + 4 * 2**20, (data[:40], peak)
+
+
+# ---------------------------------------------------------------- fuzzing the trusted side
+#
+# 4 strategies x 250 examples x 10 payloads each: 10,000 malformed payloads and
+# frames.  Each example fans out into 10 payloads, which keeps Hypothesis's own
+# cost (it dominates) to a few seconds.
+
+FUZZ = settings(max_examples=250, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck))
+FAN_OUT = 10
+VALID = [codec.encode(v) for v in (
+    {"result": np.arange(6.0).reshape(2, 3), "after": [[np.ones(2)], {"k": 1}]},
+    {"callback": 0, "args": [np.zeros(3), {"v": np.ones(3)}], "kwargs": {"lr": 0.1}},
+    {"error": ["ValueError", "bad"]}, {"ready": ["f", "g"], "errors": [], "fatal": False},
+    [(1, 2.5, None), {"a": [True, "x"]}, np.float32(1), float("nan"), np.int8(3)],
+)]
+TAGS = ["nd", "np", "tuple", "dict", "float", "unsafe", "rng", "callback", "handle", "x"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=6),
+    lambda inner: (st.lists(inner, max_size=4)
+                   | st.dictionaries(st.sampled_from(TAGS), inner, min_size=1, max_size=2)),
+    max_leaves=10)
+BLOBS = [GOOD_BLOB, npy(np.float64(2.0)), b"junk", GOOD_BLOB[:30], npy(np.zeros((2, 0)))]
+
+
+def _decodes_or_refuses(data: bytes) -> None:
+    """Decoding ``data`` either returns or raises CodecError: nothing else escapes."""
+    try:
+        codec.decode(data, handles=[object()])
+    except CodecError:
+        pass
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from("fidt"), st.integers(0, 2**16), st.integers(0, 255)),
+                min_size=1, max_size=6))
+def test_fuzz_mutated_payloads(edits):
+    """Byte flips, insertions, deletions and truncations of genuine payloads."""
+    for k in range(FAN_OUT):
+        data = bytearray(VALID[k % len(VALID)])
+        for op, pos, byte in edits:
+            pos = (pos + 7919 * k) % (len(data) + 1)
+            if op == "f" and pos < len(data):
+                data[pos] = byte     # lengths, .npy headers, JSON text, blob data
+            elif op == "i":
+                data[pos:pos] = bytes([byte])
+            elif op == "d":
+                del data[pos:pos + byte % 9]
+            else:
+                del data[pos:]
+        _decodes_or_refuses(bytes(data))
+
+
+@FUZZ
+@given(json_values)
+def test_fuzz_hostile_heads_and_blobs(head):
+    """Any JSON, tags included, with every mix of good, bad and truncated blobs."""
+    text = json.dumps(head)
+    for k in range(FAN_OUT):
+        _decodes_or_refuses(payload(text, [BLOBS[(k + j) % len(BLOBS)] for j in range(k % 4)]))
+
+
+@FUZZ
+@given(st.binary(min_size=FAN_OUT, max_size=64 * FAN_OUT))
+def test_fuzz_raw_payloads(data):
+    step = len(data) // FAN_OUT
+    for k in range(FAN_OUT):
+        _decodes_or_refuses(data[k * step:])
+
+
+@FUZZ
+@given(st.binary(max_size=40), st.integers(0, 2**64 - 1))
+def test_fuzz_frames_through_the_reader(data, length):
+    """Random streams, closed after they end: a frame, CodecError or EOFError, never a hang."""
+    for k in range(FAN_OUT):
+        r, w = os.pipe()
+        try:
+            head = struct.pack(">Q", (length >> k) % (2 * codec.MAX_REPLY))
+            os.write(w, head[:(len(data) + k) % 9] + data[k:])
+            os.close(w)
+            try:
+                _decodes_or_refuses(codec.read_frame(r, time.monotonic() + 5, codec.MAX_REPLY))
+            except (CodecError, EOFError):
+                pass
+        finally:
+            os.close(r)

@@ -6,12 +6,17 @@ import contextlib
 import json
 import socket
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder import sandbox
+from autograder.cases import Guarded
+from autograder.checks import CheckFailure
+from autograder.plugin import StudentProxy
 from autograder.sandbox import StudentError, WorkerFailure
 
 LIMITS = sandbox.Limits(call_timeout=2, load_timeout=5)
@@ -416,3 +421,90 @@ def test_signals_from_student_code_reach_nothing_but_its_own_processes(tmp_path)
         assert w.call("everyone") == "still here"
         time.sleep(0.2)  # a killed bubblewrap would take the worker down by now
         assert w.call("f") == 1 and w.proc.pid == first
+
+
+# ---------------------------------------------------------------- a bounded channel
+
+HOSTILE = """\
+import sys, time
+import codec   # the worker's own codec: student code can write any frame it likes
+
+def never_read(fn, n):
+    request = codec.encode({"callback": fn.index, "args": [], "kwargs": {}})
+    for _ in range(n):
+        codec.write_frame(int(sys.argv[2]), request)
+    time.sleep(60)
+
+def bad_frame():
+    codec.write_frame(int(sys.argv[2]), b"\\x00\\x20\\x00\\x00[" + b"[]," * 2**20)  # 6 MB of junk
+    time.sleep(60)
+
+def call_forever(fn):
+    while True:
+        fn()
+
+def try_callback(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+"""
+
+
+def _bounded_call(worker, *args, wait: float = 20):
+    """``worker.call(*args)`` in a daemon thread: (elapsed, exception), or a failure if
+    it does not return within ``wait`` seconds (so a regression cannot hang the suite)."""
+    out = {}
+
+    def run():
+        start = time.monotonic()
+        try:
+            worker.call(*args)
+        except Exception as exc:  # noqa: BLE001
+            out["error"] = exc
+        out["elapsed"] = time.monotonic() - start
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(wait)
+    assert not thread.is_alive(), f"the call still blocks after {wait} s"
+    return out["elapsed"], out.get("error")
+
+
+def test_a_worker_that_never_reads_a_large_callback_reply_times_out(tmp_path):
+    with running(tmp_path, HOSTILE, limits=sandbox.Limits(call_timeout=1, load_timeout=5)) as w:
+        elapsed, error = _bounded_call(w, "never_read", lambda: np.zeros(2**20), 3)  # 8 MB each
+        assert isinstance(error, WorkerFailure) and error.status == "timeout", error
+        assert elapsed < 3
+        assert w.call("try_callback", lambda: 5) == 5  # a fresh worker serves on
+
+
+def test_a_call_that_makes_too_many_callbacks_fails_as_a_timeout(tmp_path):
+    with running(tmp_path, HOSTILE, limits=sandbox.Limits(call_timeout=30, load_timeout=5)) as w:
+        elapsed, error = _bounded_call(w, "call_forever", lambda: None)
+        assert isinstance(error, WorkerFailure) and error.status == "timeout", error
+        assert f"more than {sandbox.MAX_CALLBACKS} callbacks" in str(error)
+        assert elapsed < 10  # long before the call's 30 s
+
+
+def test_a_guarded_callback_refuses_arguments_as_a_value_error_the_student_sees(tmp_path):
+    ran = []
+    guarded = Guarded(lambda x: ran.append(x) or x.sum(),
+                      lambda args, kwargs: None if args[0].size <= 3 else "too large")
+    with running(tmp_path, HOSTILE) as w:
+        assert w.call("try_callback", guarded, np.ones(3)) == 3.0
+        assert w.call("try_callback", guarded, np.ones(10**5)) == \
+            "ValueError: <lambda>() refused its arguments: too large"
+        assert len(ran) == 1  # the refused call never ran
+
+
+def test_a_bad_frame_fails_the_call_with_no_exception_chain_holding_it(tmp_path):
+    """Neither the WorkerFailure nor the student's CheckFailure keeps the frame alive."""
+    with running(tmp_path, HOSTILE) as w:
+        with pytest.raises(WorkerFailure) as info:
+            w.call("bad_frame")
+        assert info.value.status == "crashed" and "bad frame" in str(info.value)
+        assert info.value.__context__ is None and info.value.__cause__ is None
+        proxy = StudentProxy(w)
+        with pytest.raises(CheckFailure) as info:
+            proxy.call("bad_frame")
+        assert info.value.__context__ is None and info.value.__cause__ is None

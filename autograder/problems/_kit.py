@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import numbers
 import os
 
 import numpy as np
 
-from ..cases import Case
+from ..cases import Case, Guarded
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -55,3 +57,35 @@ def raises(problem: str, name: str, *args, weight: float = 0.5, **kwargs) -> Cas
     """A hidden case: bad input must raise ``ValueError``."""
     return Case(problem, f"bad input: {name}", args, kwargs, hidden=True, weight=weight,
                 kind="raises")
+
+
+def small_args(fn, size: int) -> Guarded:
+    """``fn`` guarded to accept only what a case passes an optimizer or a schedule.
+
+    Positional and keyword arguments must be ``fn``'s own parameters; every array
+    in them (dicts such as an optimizer's state included) is a numeric array of at
+    most ``size`` elements and one dimension, e.g. ``size = n + 1`` for the
+    parameters ``[w, b]`` that gradient descent optimizes; everything else is a
+    real number or None.
+    """
+    params = inspect.signature(fn).parameters
+
+    def accepts(args, kwargs):
+        if len(args) > len(params) or not set(kwargs) <= set(params):
+            return f"it takes the arguments ({', '.join(params)})"
+        return next(filter(None, (_small(v, size) for v in (*args, *kwargs.values()))), None)
+    return Guarded(fn, accepts)
+
+
+def _small(value, size: int, depth: int = 0) -> str | None:
+    """What makes ``value`` more than a few numbers and small arrays, or None."""
+    if value is None or isinstance(value, (numbers.Real, np.bool_)):
+        return None
+    if isinstance(value, np.ndarray):
+        if value.ndim > 1 or value.size > size or value.dtype.kind not in "biuf":
+            return (f"arrays must be numeric, 1-d and of at most {size} elements, "
+                    f"got shape {value.shape} and dtype {value.dtype}")
+        return None
+    if isinstance(value, dict) and depth == 0 and len(value) <= 8:
+        return next(filter(None, (_small(v, size, 1) for v in value.values())), None)
+    return f"unexpected argument of type {type(value).__name__}"

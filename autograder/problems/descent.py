@@ -7,7 +7,9 @@ itself, and passes any correct implementation whatever its draw order.
 
 Optimizers and schedules in ``gradient_descent``'s arguments are the reference's
 (e.g. ``reference.momentum``, ``functools.partial(reference.step_decay, 0.5, ...)``):
-they stay on the trusted side and the student's code calls them back.
+they stay on the trusted side and the student's code calls them back, guarded
+(``_kit.small_args``) to run only on arrays no larger than the parameters ``[w, b]``
+(an optimizer) or on numbers (a schedule).
 """
 import functools
 
@@ -17,7 +19,7 @@ import reference
 
 from ..cases import Case, battery, diagnose
 from ..checks import CheckFailure, assert_close, check_binomial
-from ._kit import pure, raises, rng, statistical_seed, value
+from ._kit import pure, raises, rng, small_args, statistical_seed, value
 
 # ---------------------------------------------------------------- minibatches
 
@@ -162,19 +164,21 @@ def gradient_descent():
               kwargs={"lr": 0.3, "epochs": 2, "batch_size": 3}, hidden=True, **tol),
         value(p, "momentum optimizer, mini-batches of 4", X, y, w, b,
               kwargs={"lr": 0.5, "epochs": 3, "batch_size": 4, "rng": rng(63),
-                      "optimizer": reference.momentum}, hidden=True, weight=2, **tol),
+                      "optimizer": small_args(reference.momentum, w.size + 1)},
+              hidden=True, weight=2, **tol),
         value(p, "Adam (beta1 = 0.8), mini-batches of 3", X, y, w, b,
               kwargs={"lr": 0.05, "epochs": 3, "batch_size": 3, "rng": rng(64),
-                      "optimizer": functools.partial(reference.adam, beta1=0.8)},
+                      "optimizer": small_args(functools.partial(reference.adam, beta1=0.8),
+                                              w.size + 1)},
               hidden=True, **tol),
         value(p, "step-decay schedule, batch GD", X, y, w, b,
-              kwargs={"lr": 1.0, "epochs": 5, "schedule": functools.partial(
-                  reference.step_decay, 0.5, decay_rate=1.0, interval=2)},
+              kwargs={"lr": 1.0, "epochs": 5, "schedule": small_args(functools.partial(
+                  reference.step_decay, 0.5, decay_rate=1.0, interval=2), 1)},
               hidden=True, weight=2, **tol),
         value(p, "inverse-time schedule, mini-batches of 3", X, y, w, b,
               kwargs={"lr": 0.1, "epochs": 4, "batch_size": 3, "rng": rng(65),
-                      "schedule": functools.partial(reference.inverse_time_decay, 0.4,
-                                                    decay_rate=0.5)},
+                      "schedule": small_args(functools.partial(
+                          reference.inverse_time_decay, 0.4, decay_rate=0.5), 1)},
               hidden=True, **tol),
         value(p, "L2 (lam = 0.8), batch GD", X, y, w, b,
               kwargs={"lr": 0.5, "epochs": 4, "lam": 0.8}, hidden=True, weight=2, **tol),

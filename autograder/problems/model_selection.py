@@ -7,15 +7,20 @@
   ones stay plain ``sets=True`` value cases, which the student kit can export.
 * cross_validate and grid_search get trusted ``fit``/``score`` functions (closed-form
   ridge regression, R^2 / negative MSE / accuracy): they stay on the grader's side and
-  the student's fold loop calls them back.  Purity is checked by a custom case, since
-  the callbacks themselves do not come back through the echo.
+  the student's fold loop calls them back.  Each case guards them (``_guarded``): they
+  run only on rows of the case's own X and y, on the grid's own hyperparameters, and
+  (``score``) on a model that ``fit`` made, which the worker holds only as a handle.
+  Purity is checked by a custom case, since the callbacks themselves do not come
+  back through the echo.
 * A property case with a seed of its own (``_kit.statistical_seed``) checks what any correct split must
   satisfy (a partition of range(m) with the contract's sizes), whatever the draw.
 """
+from typing import NamedTuple
+
 import numpy as np
 
-from ..cases import MISTAKES, Case, battery
-from ..checks import CheckFailure, assert_same_sets, assert_unchanged
+from ..cases import MISTAKES, Case, Guarded, assert_echo, battery
+from ..checks import CheckFailure, assert_same_sets
 from ._kit import float32, pure, raises, rng, statistical_seed, value
 
 
@@ -181,10 +186,18 @@ def kfold():
 
 # ---------------------------------------------------------------- trusted fit / score
 
+class Ridge(NamedTuple):
+    """A fitted model; not plain data, so the worker gets only a handle to it."""
+
+    w: np.ndarray
+    b: float
+    degree: int
+
+
 def ridge_fit(X, y, lam=1e-2, degree=1):
     """Closed-form ridge regression on the features [X, X^2, ..., X^degree] (trusted side).
 
-    Returns the model ``(w, b, degree)``; the intercept is not penalized.
+    Returns the model ``Ridge(w, b, degree)``; the intercept is not penalized.
     """
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
@@ -194,7 +207,41 @@ def ridge_fit(X, y, lam=1e-2, degree=1):
     mu, ybar = F.mean(axis=0), y.mean()
     Fc = F - mu
     w = np.linalg.solve(Fc.T @ Fc + lam * np.eye(F.shape[1]), Fc.T @ (y - ybar))
-    return w, float(ybar - mu @ w), int(degree)
+    return Ridge(w, float(ybar - mu @ w), int(degree))
+
+
+def _guarded(score, X, y, grid: dict | None = None) -> tuple[Guarded, Guarded]:
+    """``(ridge_fit, score)``, accepting only what a fold loop over (X, y) passes them.
+
+    ``fit(X_rows, y_rows, **params)``: rows of the case's X and y (same trailing
+    shape and dtype, at most m rows) and hyperparameters from ``grid`` (none
+    without one); ``score(model, X_rows, y_rows)``: the same rows and a model
+    that ``fit`` returned.
+    """
+    def rows(args):
+        if len(args) != 2:
+            return "it takes the arrays (X, y)"
+        for got, ref, name in zip(args, (X, y), "Xy"):
+            if not (isinstance(got, np.ndarray) and got.dtype == ref.dtype
+                    and got.shape[1:] == ref.shape[1:] and got.ndim == ref.ndim
+                    and got.shape[0] <= ref.shape[0]):
+                return (f"{name} must be rows of the data passed in, of shape "
+                        f"(<= {ref.shape[0]}, ...{ref.shape[1:]}) and dtype {ref.dtype}")
+        return None
+
+    def fit_accepts(args, kwargs):
+        for key, value in kwargs.items():
+            if not (isinstance(value, (int, float, np.number))
+                    and any(value == v for v in (grid or {}).get(key, []))):
+                return f"{key}={value!r} is not one of the grid's hyperparameters"
+        return rows(args)
+
+    def score_accepts(args, kwargs):
+        if kwargs or not args or not isinstance(args[0], Ridge):
+            return "it takes (model, X, y), with a model that fit returned"
+        return rows(args[1:])
+
+    return Guarded(ridge_fit, fit_accepts), Guarded(score, score_accepts)
 
 
 def _predict(model, X):
@@ -239,14 +286,16 @@ def _blobs(seed, m):
     return X, y
 
 
+def _data(score, X, y, *grid):
+    """The leading arguments ``(fit, score, X, y[, grid])`` of a case, its callbacks guarded."""
+    return (*_guarded(score, X, y, *grid), X, y, *grid)
+
+
 def _check_pure_callbacks(student, case):
-    """Purity: the array and dict arguments come back unchanged (fit/score are callbacks)."""
+    """Purity: the arguments come back unchanged (fit/score, callbacks, are not compared)."""
     args, kwargs = case.inputs()
-    _, after, _ = student.call_echo(case.problem, args, kwargs)
-    sent, _ = case.inputs()
-    for i, (before, back) in enumerate(zip(sent, after)):
-        if isinstance(before, (np.ndarray, dict)):
-            assert_unchanged(before, back, name=f"argument #{i + 1}")
+    _, after, kwargs_after = student.call_echo(case.problem, args, kwargs)
+    assert_echo(*case.inputs(), after, kwargs_after)
 
 
 def _pure_callbacks(problem, *args, weight=1.0):
@@ -267,19 +316,18 @@ def cross_validate():
     X12, y12 = _regression(406, 12)
     X10, y10 = _regression(407, 10)
     return [
-        value(fn, "ridge + R^2, m = 20, k = 5, no rng", ridge_fit, r2_score, X20, y20, 5,
-              weight=2),
-        value(fn, "m = 17, k = 4 with an rng", ridge_fit, r2_score, X17, y17, 4, rng(411)),
-        value(fn, "k = 2, m = 9 with an rng", ridge_fit, r2_score, X9, y9, 2, rng(412),
+        value(fn, "ridge + R^2, m = 20, k = 5, no rng", *_data(r2_score, X20, y20), 5, weight=2),
+        value(fn, "m = 17, k = 4 with an rng", *_data(r2_score, X17, y17), 4, rng(411)),
+        value(fn, "k = 2, m = 9 with an rng", *_data(r2_score, X9, y9), 2, rng(412),
               hidden=True),
-        value(fn, "leave-one-out (k = m) with a negative-MSE score", ridge_fit, neg_mse,
-              X8, y8, 8, hidden=True),
-        value(fn, "classification accuracy, k = 3 with an rng", ridge_fit, accuracy, X30,
-              y30, 3, rng(413), hidden=True),
-        _pure_callbacks(fn, ridge_fit, r2_score, X12, y12, 3, rng(414)),
-        raises(fn, "k = 1", ridge_fit, r2_score, X10, y10, 1),
-        raises(fn, "k > m", ridge_fit, r2_score, X8, y8, 9),
-        raises(fn, "X and y of different lengths", ridge_fit, r2_score, X12, y10, 5),
+        value(fn, "leave-one-out (k = m) with a negative-MSE score", *_data(neg_mse, X8, y8),
+              8, hidden=True),
+        value(fn, "classification accuracy, k = 3 with an rng", *_data(accuracy, X30, y30), 3,
+              rng(413), hidden=True),
+        _pure_callbacks(fn, *_data(r2_score, X12, y12), 3, rng(414)),
+        raises(fn, "k = 1", *_data(r2_score, X10, y10), 1),
+        raises(fn, "k > m", *_data(r2_score, X8, y8), 9),
+        raises(fn, "X and y of different lengths", *_data(r2_score, X12, y10), 5),
     ]
 
 
@@ -296,22 +344,23 @@ def grid_search():
     X5, y5 = _regression(506, 5)
     lams = {"lam": [1e-3, 1.0, 30.0, 1e3]}
     two = {"lam": [0.01, 3.0, 100.0], "degree": [1, 2]}
+    ties = {"lam": [1e-3, 1e-2, 1e4, 0.1]}
+    swapped = {"degree": [2, 1], "lam": [0.1, 10.0]}
+    pure_grid = {"lam": [0.1, 1.0], "degree": [1, 2]}
     return [
-        value(fn, "one hyperparameter, k = 4, no rng", ridge_fit, r2_score, X24, y24, lams,
-              4, weight=2),
-        value(fn, "two hyperparameters in itertools.product order, with an rng", ridge_fit,
-              r2_score, X30, y30, two, 3, rng(511), weight=2),
-        value(fn, "ties go to the first candidate", ridge_fit, accuracy, Xb, yb,
-              {"lam": [1e-3, 1e-2, 1e4, 0.1]}, 3, hidden=True, weight=2),
-        value(fn, "every candidate uses the same folds (one kfold draw)", ridge_fit,
-              r2_score, X18, y18, {"degree": [2, 1], "lam": [0.1, 10.0]}, 3, rng(512),
+        value(fn, "one hyperparameter, k = 4, no rng", *_data(r2_score, X24, y24, lams), 4,
+              weight=2),
+        value(fn, "two hyperparameters in itertools.product order, with an rng",
+              *_data(r2_score, X30, y30, two), 3, rng(511), weight=2),
+        value(fn, "ties go to the first candidate", *_data(accuracy, Xb, yb, ties), 3,
               hidden=True, weight=2),
-        value(fn, "a single candidate", ridge_fit, r2_score, X14, y14, {"lam": [0.5]}, 2,
+        value(fn, "every candidate uses the same folds (one kfold draw)",
+              *_data(r2_score, X18, y18, swapped), 3, rng(512), hidden=True, weight=2),
+        value(fn, "a single candidate", *_data(r2_score, X14, y14, {"lam": [0.5]}), 2,
               hidden=True),
-        _pure_callbacks(fn, ridge_fit, r2_score, X14, y14, {"lam": [0.1, 1.0],
-                                                            "degree": [1, 2]}, 2, rng(513)),
-        raises(fn, "k = 1", ridge_fit, r2_score, X14, y14, lams, 1),
-        raises(fn, "k > m", ridge_fit, r2_score, X5, y5, lams, 6),
+        _pure_callbacks(fn, *_data(r2_score, X14, y14, pure_grid), 2, rng(513)),
+        raises(fn, "k = 1", *_data(r2_score, X14, y14, lams), 1),
+        raises(fn, "k > m", *_data(r2_score, X5, y5, lams), 6),
     ]
 
 

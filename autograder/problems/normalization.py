@@ -11,9 +11,9 @@ import copy
 
 import numpy as np
 
-from ..cases import (MISTAKES, Case, Raised, battery, diagnose_scenario, expect_value_error,
-                     run_quiet)
-from ..checks import CheckFailure, assert_close, assert_unchanged, check_gradient, matches
+from ..cases import (MISTAKES, Case, Raised, assert_echo, battery, diagnose_scenario,
+                     expect_value_error, run_quiet)
+from ..checks import CheckFailure, assert_close, check_gradient, matches
 from ..worker.codec import Unsafe
 from ._kit import float32, pure, raises, rng, value
 
@@ -83,10 +83,7 @@ def _purity_diagnosis(problem, args, kwargs, args_after, kwargs_after):
 def _check_unchanged(problem, sent_args, sent_kwargs, args_after, kwargs_after, names):
     """Purity: fail (with a diagnosis) if any input came back changed."""
     try:
-        for name, before, after in zip(names, sent_args, args_after):
-            assert_unchanged(before, after, name=name)
-        for key, before in sent_kwargs.items():
-            assert_unchanged(before, kwargs_after.get(key), name=key)
+        assert_echo(sent_args, sent_kwargs, args_after, kwargs_after, names)
     except CheckFailure as failure:
         failure.diagnosis = _purity_diagnosis(problem, sent_args, sent_kwargs,
                                               args_after, kwargs_after) or failure.diagnosis
@@ -293,7 +290,7 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
     def check(student, case):
         out, cache = _student_forward(student, x, gamma, beta)
         sent = copy.deepcopy((dout, cache))
-        got, args_after, _ = student.call_echo("batchnorm_backward", sent, {})
+        got, args_after, kwargs_after = student.call_echo("batchnorm_backward", sent, {})
         got = _triple(got, "batchnorm_backward", "(dx, dgamma, dbeta)")
         expected = _reference_backward(x, gamma, beta, dout)
         try:
@@ -308,8 +305,7 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
             raise
         if pure_check:
             try:
-                assert_unchanged(dout, args_after[0], name="dout")
-                assert_unchanged(cache, args_after[1], name="cache")
+                assert_echo((dout, cache), {}, args_after, kwargs_after, ("dout", "cache"))
             except CheckFailure as failure:
                 failure.diagnosis = _backward_purity_diagnosis(x, gamma, beta, dout,
                                                                args_after[0])

@@ -20,6 +20,14 @@ JSON objects are always single-key markers, so no student value can pose as one:
 ``{"float": s}``    a non-finite float: "nan", "inf" or "-inf"
 ==================  ==========================================================
 
+Everything a payload may hold is capped before it is parsed: the frame's size
+(per direction: what the grader accepts from a worker is far smaller), the JSON
+head's size and item count, and the number of array blobs.  Grading the reference
+on every case of every battery, the largest reply is 960,173 bytes (a 400 x 300
+float64 draw of an initialization), its largest head 940 bytes and 94 items:
+``MAX_REPLY`` leaves a margin of 8, the head caps far more (a greeting lists up to
+1000 names).
+
 This file runs on both sides, so it imports nothing but the standard library
 and numpy.
 """
@@ -27,18 +35,36 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import select
 import struct
+import time
 
 import numpy as np
 
-MAX_FRAME = 256 * 2**20       # bytes; a larger frame is a protocol error
+MAX_FRAME = 64 * 2**20        # bytes of a frame to the worker (the grader's own data)
+MAX_REPLY = 8 * 2**20         # bytes of a frame from the worker (untrusted)
+MAX_HEAD = 2**20              # bytes of a payload's JSON head
+MAX_ITEMS = 20_000            # JSON values in a head (counted as brackets and commas)
+MAX_BLOBS = 1_000             # arrays in a payload
 MAX_DEPTH = 64                # nesting of lists/dicts/tuples
 _SAFE_KINDS = "biuf"          # bool, int, uint, float
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 class CodecError(ValueError):
     """A payload that is malformed, too large or of a forbidden type."""
+
+
+def clean(text, limit: int) -> str:
+    """``text`` as a str of at most ``limit`` characters, control characters blanked.
+
+    For whatever the other side says about itself (type names, messages,
+    warnings): neither side trusts the other's truncation.
+    """
+    text = text if type(text) is str else str(text)[:limit]
+    return _CONTROL.sub(" ", text[:limit])
 
 
 class Unsafe:
@@ -123,10 +149,22 @@ def encode(value, *, to_callback=None, to_handle=None) -> bytes:
         return {"unsafe": t.__name__}
 
     head = json.dumps(enc(value, 0), allow_nan=False).encode()
+    _check_sizes(head, len(blobs))
     parts = [struct.pack(">I", len(head)), head]
     for b in blobs:
         parts += [struct.pack(">Q", len(b)), b]
     return b"".join(parts)
+
+
+def _check_sizes(head: bytes, n_blobs: int) -> None:
+    """CodecError unless the head and the blob count are within the caps (cheap: no parse)."""
+    if len(head) > MAX_HEAD:
+        raise CodecError(f"a JSON head of {len(head)} bytes exceeds the {MAX_HEAD}-byte limit")
+    items = head.count(b",") + head.count(b"[") + head.count(b"{")
+    if items > MAX_ITEMS:
+        raise CodecError(f"a JSON head of more than {MAX_ITEMS} items")
+    if n_blobs > MAX_BLOBS:
+        raise CodecError(f"more than {MAX_BLOBS} arrays in one payload")
 
 
 # ---------------------------------------------------------------- decoding
@@ -137,14 +175,18 @@ def decode(payload: bytes, *, callback_caller=None, handles=None):
     Raises
     ------
     CodecError
-        On any malformed or forbidden content.
+        On any malformed, oversized or forbidden content.  The error holds its
+        message only: no context or cause, and no frame of its traceback holds the
+        payload, the decoded arrays or the parsed JSON.
     """
     try:
         return _decode(payload, callback_caller, handles)
-    except CodecError:
-        raise
-    except Exception as exc:  # json, struct, numpy format errors, recursion...
-        raise CodecError(f"malformed payload: {type(exc).__name__}: {exc}") from None
+    except CodecError as exc:
+        message = str(exc)
+    except Exception as exc:  # json, struct, numpy format errors, recursion, memory...
+        message = f"malformed payload: {type(exc).__name__}: {clean(exc, 200)}"
+    del payload  # raised outside the except clause: no __context__, and no payload here
+    raise CodecError(message)
 
 
 def _decode(payload, callback_caller, handles):
@@ -152,9 +194,13 @@ def _decode(payload, callback_caller, handles):
     (n,) = struct.unpack(">I", view[:4])
     if 4 + n > len(view):
         raise CodecError("payload shorter than its declared head")
-    head = json.loads(bytes(view[4:4 + n]).decode())
+    raw = bytes(view[4:4 + n])
+    _check_sizes(raw, 0)
+    head = json.loads(raw.decode())
     pos, arrays = 4 + n, []
     while pos < len(view):
+        if len(arrays) == MAX_BLOBS:
+            raise CodecError(f"more than {MAX_BLOBS} arrays in one payload")
         (k,) = struct.unpack(">Q", view[pos:pos + 8])
         if pos + 8 + k > len(view):
             raise CodecError("payload shorter than its declared array")
@@ -192,7 +238,7 @@ def _decode(payload, callback_caller, handles):
         if tag == "float" and body in ("nan", "inf", "-inf"):
             return float(body)
         if tag == "unsafe":
-            return Unsafe(str(body)[:80])
+            return Unsafe(clean(body, 80))
         if tag == "rng":
             gen = np.random.Generator(np.random.PCG64())
             gen.bit_generator.state = body
@@ -259,32 +305,70 @@ def _index(body, limit):
 
 
 # ---------------------------------------------------------------- framing
+#
+# One reader and one writer serve both sides.  The worker passes no deadline and
+# blocks; the grader passes its call's deadline, and then a read or write that
+# cannot complete by it raises TimeoutError (the write end is made non-blocking,
+# so not even a large write to a full pipe can block past the deadline).
 
-def write_frame(fd: int, payload: bytes) -> None:
-    """Write one length-prefixed frame to file descriptor ``fd``."""
-    import os
-    data = struct.pack(">Q", len(payload)) + payload
-    view = memoryview(data)
+def write_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
+    """Write one length-prefixed frame to file descriptor ``fd``.
+
+    Raises
+    ------
+    TimeoutError
+        ``deadline`` (a ``time.monotonic()`` value) passed before all was written.
+    OSError
+        The other side closed the channel (``BrokenPipeError``).
+    """
+    if deadline is not None:
+        os.set_blocking(fd, False)
+    view = memoryview(struct.pack(">Q", len(payload)) + payload)
     while view:
-        view = view[os.write(fd, view):]
+        _wait(fd, select.POLLOUT, deadline)
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:  # less room than a small write needs: wait again
+            continue
 
 
-def read_exact(fd: int, n: int) -> bytes:
-    """Read exactly ``n`` bytes from ``fd``; ``EOFError`` if it closes first."""
-    import os
-    chunks, got = [], 0
-    while got < n:
-        chunk = os.read(fd, min(n - got, 1 << 20))
+def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
+    """Read exactly ``n`` bytes from ``fd``.
+
+    Raises
+    ------
+    EOFError
+        The other side closed the channel first.
+    TimeoutError
+        ``deadline`` passed first.
+    """
+    buf = bytearray()
+    while len(buf) < n:
+        _wait(fd, select.POLLIN, deadline)
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the channel")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+        buf += chunk
+    return bytes(buf)
 
 
-def read_frame(fd: int) -> bytes:
-    """Read one frame from ``fd`` (blocking); ``CodecError`` if too large."""
-    (n,) = struct.unpack(">Q", read_exact(fd, 8))
-    if n > MAX_FRAME:
-        raise CodecError(f"frame of {n} bytes exceeds the {MAX_FRAME}-byte limit")
-    return read_exact(fd, n)
+def read_frame(fd: int, deadline: float | None = None, limit: int = MAX_FRAME) -> bytes:
+    """Read one frame from ``fd``: CodecError, before reading it, if over ``limit`` bytes.
+
+    See :func:`read_exact` for ``deadline`` and the other errors.
+    """
+    (n,) = struct.unpack(">Q", read_exact(fd, 8, deadline))
+    if n > limit:
+        raise CodecError(f"frame of {n} bytes exceeds the {limit}-byte limit")
+    return read_exact(fd, n, deadline)
+
+
+def _wait(fd: int, event: int, deadline: float | None) -> None:
+    """Return once ``fd`` is ready for ``event`` (or hung up); TimeoutError at ``deadline``."""
+    if deadline is None:
+        return  # a blocking descriptor: the read or write itself waits
+    left = deadline - time.monotonic()
+    poller = select.poll()
+    poller.register(fd, event)
+    if left <= 0 or not poller.poll(math.ceil(left * 1000)):
+        raise TimeoutError("the other side did not keep up within the time limit")

@@ -44,6 +44,7 @@ else:                    # run as a script inside the sandbox, without site:
     import codec  # noqa: E402  (stdlib + numpy only)
 
 SKIP_TAG = "autograder-skip"
+MAX_ERRORS = 20  # load errors reported (a notebook keeps going past each)
 _MAGIC = re.compile(r"^\s*[%!]")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
 _TIMED = re.compile(r"^(\s*)%(?:time|timeit)\s+(.*)$")  # %time stmt
@@ -208,7 +209,17 @@ def _stub_plotting():
 def _describe(exc: BaseException, where: str) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     line = next((f" (line {fr.lineno})" for fr in reversed(tb) if fr.filename == where), "")
-    return f"{where}{line}: {type(exc).__name__}: {exc}"[:500]
+    kind, message = _error(exc)
+    return codec.clean(f"{where}{line}: {kind}: {message}", 500)
+
+
+def _error(exc: BaseException) -> list[str]:
+    """``[type name, message]`` of a student's exception, both bounded and printable."""
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001  a __str__ that raises
+        message = "(the exception's message could not be read)"
+    return [codec.clean(type(exc).__name__, 100), codec.clean(message, 500)]
 
 
 # ---------------------------------------------------------------- serving
@@ -262,7 +273,7 @@ class Server:
                 warnings.simplefilter("always")
                 reply = {"result": fn(*args, **kwargs)}
             if caught:  # e.g. "overflow encountered in exp": a check may forbid it
-                reply["warnings"] = [str(w.message)[:200] for w in caught[:5]]
+                reply["warnings"] = [codec.clean(w.message, 200) for w in caught[:5]]
             if request.get("echo"):  # the arguments as the call left them: a purity check
                 reply["after"] = [args, kwargs]
             return reply
@@ -271,7 +282,8 @@ class Server:
             tb = traceback.extract_tb(exc.__traceback__)
             where = next((f" ({fr.filename}, line {fr.lineno})" for fr in reversed(tb)
                           if fr.filename in labels), "")
-            return {"error": [type(exc).__name__, f"{exc}"[:500] + where]}
+            kind, message = _error(exc)
+            return {"error": [kind, message + where]}
 
 
 def main(argv: list[str]) -> None:
@@ -284,7 +296,8 @@ def main(argv: list[str]) -> None:
     ns, errors, fatal = load(path)
     names = sorted(k for k, v in ns.items() if callable(v) and not k.startswith("_"))
     server = Server(ns, fd_in, fd_out)
-    server.send({"ready": names[:1000], "errors": errors, "fatal": fatal})
+    server.send({"ready": [n[:100] for n in names[:1000]], "errors": errors[:MAX_ERRORS],
+                 "fatal": fatal})
     server.serve_forever()
 
 
