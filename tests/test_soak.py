@@ -504,7 +504,7 @@ def _remembered(text: str) -> set:
     """The values ``REMEMBERS``'s probe printed or raised with, in ``text``."""
     lists = re.findall(r"I remember \[([^\]]*)\]", text)
     return ({v.strip() for items in lists for v in items.split(",") if v.strip()}
-            | set(re.findall(r"probe saw (\S+)", text)))
+            | set(re.findall(r"probe saw ([-+\w.]+)", text)))
 
 
 def test_a_hostile_class_costs_no_honest_student_anything(tmp_path):
