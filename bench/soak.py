@@ -6,7 +6,7 @@ size: 40 honest and 10 hostile submissions per assignment, graded with
 every promise of the test and prints the numbers: the honest-only time, the
 whole class's time, the grader's peak memory and each hostile row.
 
-    sudo .venv/bin/python bench/soak.py [--honest 40] [--keep]
+    sudo .venv/bin/python bench/soak.py [--honest 40] [--keep] [--engine DIR] [--wall S]
 """
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ def main() -> int:
                         help="honest submissions per assignment (default: %(default)s)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the submissions and reports (the folder is printed)")
+    parser.add_argument("--engine", type=Path, default=test_soak.ENGINE,
+                        help="grade with the checkout at this folder, e.g. an older commit's "
+                             "(default: this one)")
+    parser.add_argument("--wall", type=float, default=test_soak.RUN_WALL,
+                        help="seconds before a hung grader is killed (default: %(default)s)")
     args = parser.parse_args()
+    test_soak.ENGINE, test_soak.RUN_WALL = args.engine.resolve(), args.wall
     result, tmp = test_soak.Soak(), Path(tempfile.mkdtemp(prefix="soak-"))
     try:
         test_soak.soak(tmp, honest_per_assignment=args.honest, full=True, result=result)

@@ -45,6 +45,7 @@ from test_attacks import (ABUSES_CALLBACKS, ATTACKS, CONTROL, FAKES_PURITY, FILL
 from test_reports import student_facing
 
 ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT                     # the checkout whose ``autograder grade`` is soaked
 JOBS = 2
 TIMEOUT, LOAD_TIMEOUT = 2.0, 6.0  # the CLI's --timeout and --load-timeout, in seconds
 GRADER_BOUND_MB = 1024            # summed peak RSS of the grader's processes, --jobs 2
@@ -70,6 +71,11 @@ def _threads():
 
 # ---------------------------------------------------------------- the class
 
+def _appended(snippet: str) -> str:
+    """The reference with ``snippet`` appended (it replaces the functions it defines)."""
+    return flatten.reference_source() + "\n" + textwrap.dedent(snippet)
+
+
 def _aim(snippet: str, entry: str, fns, call: str = "np.zeros(3)") -> str:
     """The reference with ``snippet`` appended and each of ``fns`` replaced by a call of
     ``entry(call)``: an attack written against one function, aimed at others.
@@ -77,24 +83,19 @@ def _aim(snippet: str, entry: str, fns, call: str = "np.zeros(3)") -> str:
     ``entry`` itself is put back to the reference's, for the functions that use it."""
     wrappers = "".join(f"\ndef {fn}(*args, **kwargs):\n    return _attack({call})\n"
                        for fn in fns)
-    return (flatten.reference_source() + "\n" + textwrap.dedent(snippet)
-            + f"\n_attack = {entry}\n{entry} = getattr(ref, {entry!r}, {entry})\n" + wrappers)
+    restore = f"\n_attack = {entry}\n{entry} = getattr(ref, {entry!r}, {entry})\n"
+    return _appended(snippet) + restore + wrappers
 
 
 def _probe(snippet: str, fn: str, held: str) -> str:
     """The reference with ``snippet`` appended and ``fn`` answering correctly only if the
     expression ``held`` (run at import, within the load timeout) finds that the sandbox held."""
-    return (flatten.reference_source() + "\n" + textwrap.dedent(snippet) + textwrap.dedent(f"""
+    return _appended(snippet) + textwrap.dedent(f"""
         _HELD = bool({held})
         _honest_{fn} = {fn}
         def {fn}(*args, **kwargs):
             return _honest_{fn}(*args, **kwargs) if _HELD else None
-        """))
-
-
-def _appended(snippet: str) -> str:
-    """The reference with ``snippet`` appended (it replaces the functions it defines)."""
-    return flatten.reference_source() + "\n" + textwrap.dedent(snippet)
+        """)
 
 
 ANSI_ERROR = ("def l1_grad(W, lam, m):\n    raise ValueError('\\x1b[2J\\x1b[1A\\ralice 23/23 "
@@ -272,7 +273,8 @@ class Sampler(threading.Thread):
             if status and not _sandbox_uid(int(status["Uid"].split()[0])):
                 kb += int(status.get("VmHWM", "0 kB").split()[0])
                 n += 1
-        self.peak_mb, self.most_processes = max(self.peak_mb, kb / 1024), max(self.most_processes, n)
+        self.peak_mb = max(self.peak_mb, kb / 1024)
+        self.most_processes = max(self.most_processes, n)
         base = self.cgroup / "autograder"
         if base.is_dir():
             self.uids.update(int(p.name) for p in base.iterdir() if p.name.isdigit())
@@ -303,15 +305,16 @@ def grade_cli(assignment: str, folder: Path, out: Path, cgroup: Path) -> Run:
     sampler = Sampler(cgroup)
     start = time.monotonic()
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT),
+                          env={**os.environ, "PYTHONPATH": str(ENGINE),
                                "TMPDIR": str(out.parent.parent / "tmpdir")}, cwd=out.parent,
                           preexec_fn=lambda: Path(procs).write_text("0")) as proc:
         sampler.start()
         try:
             stdout, stderr = proc.communicate(timeout=RUN_WALL)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        except subprocess.TimeoutExpired:  # the grader and its pool, by pid
+            isolation.kill_cgroup(cgroup)
             stdout, stderr = proc.communicate()
+            stderr += f"\nsoak: the grader was killed after {RUN_WALL} s"
         finally:
             sampler.stop.set()
             sampler.join()
@@ -333,8 +336,8 @@ def leftovers(cgroup: Path, uids) -> list[str]:
         except isolation.UidsBusy:
             continue  # another grader's worker has it now
         try:
-            left += [f"process {pid} of uid {uid}" for pid in os.listdir("/proc")
-                     if pid.isdigit() and _status(int(pid)).get("Uid", "").split()[:1] == [str(uid)]]
+            left += [f"process {pid} of uid {uid}" for pid in os.listdir("/proc") if pid.isdigit()
+                     and _status(int(pid)).get("Uid", "").split()[:1] == [str(uid)]]
             left += [str(p) for p in [isolation.state_dir() / "workers" / str(uid)] if p.exists()]
             left += [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/**/autograder/{uid}")]
         finally:
