@@ -17,7 +17,7 @@ import copy
 import dataclasses
 import functools
 import importlib
-import importlib.util
+import importlib.machinery
 from typing import Callable
 
 import numpy as np
@@ -162,8 +162,14 @@ def correct(problem: str):
 
 
 def has_batteries() -> bool:
-    """True on the TA side; False in the student kit, which ships no batteries."""
-    return importlib.util.find_spec(BATTERY_PACKAGE) is not None
+    """True on the TA side; False in the student kit, which ships no batteries.
+
+    The package is looked for on the file system only, beside this one: an
+    editable install of the whole project must not lend its batteries to a kit.
+    """
+    parent = BATTERY_PACKAGE.rpartition(".")[0]
+    path = importlib.import_module(parent).__path__ if parent else None
+    return importlib.machinery.PathFinder.find_spec(BATTERY_PACKAGE, path) is not None
 
 
 def batteries() -> dict[str, Callable[[], list[Case]]]:
