@@ -32,7 +32,7 @@ def variant(problem: str, starts: str) -> Mistake:
 
 
 def diagnoses(problem: str, fn) -> dict[str, str | None]:
-    """Check name -> diagnosis of every failed check of ``problem``, with ``fn`` as the student's."""
+    """Check name -> diagnosis of every failed check of ``problem``, ``fn`` the student's."""
     result = notebook.run(problem, {problem: fn}, hidden=True)
     return {c.name: c.diagnosis for c in result.checks if not c.passed}
 
@@ -103,6 +103,13 @@ def test_nearest_prefers_a_dtype_match_then_the_smaller_error():
     assert nearest(x, [("64", near64), ("32", far32)]) == "32"          # dtype first
     assert nearest(x, [("far", x * (1 + 9e-7)), ("near", x * (1 + 1e-7))]) == "near"
     assert nearest(x, [("none", x * 1.1)]) is None                       # beyond the tolerance
+
+
+def test_a_mistake_written_differently_still_matches_an_exact_check():
+    """The tolerances are the check's but at least rtol 1e-6: rounding is not a new mistake."""
+    got = np.array([0.1, 0.7]) * 3
+    assert nearest(got, [("the same mistake", got * (1 + 1e-12))], rtol=0, atol=0) \
+        == "the same mistake"
 
 
 def test_distance_is_the_tolerance_ratio_of_the_worst_element():

@@ -106,7 +106,8 @@ def _gradient_check(student, case):
     X, y, w, b = case.args
     got = student.call("neuron_gradients", X, y, w, b)
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
-        raise CheckFailure("neuron_gradients should return a pair (dw, db)", diagnose_case(case, got))
+        raise CheckFailure("neuron_gradients should return a pair (dw, db)",
+                           diagnose_case(case, got))
     dw, db = got
     try:
         analytic = np.append(np.asarray(dw, dtype=float).ravel(), float(np.asarray(db)))

@@ -55,7 +55,8 @@ def _epoch0_raises(student, case):
                                f"but your function raised {exc.kind}") from None
         return
     raise CheckFailure(f"epoch 0 should raise ValueError (alpha_0 k / sqrt(epoch) needs "
-                       f"epoch >= 1), but your function returned {_show(got)}", diagnose_case(case, got))
+                       f"epoch >= 1), but your function returned {_show(got)}",
+                       diagnose_case(case, got))
 
 
 @battery("inverse_time_decay")
