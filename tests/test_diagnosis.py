@@ -19,6 +19,7 @@ import pytest
 import reference
 from autograder import cases, diagnosis, kit, notebook
 from autograder.checks import matches
+from autograder.worker import codec
 from autograder.diagnosis import (MISTAKES, Mistake, case_explanations, diagnose, diagnose_case,
                                   distance, mistake, nearest)
 
@@ -95,6 +96,20 @@ def test_the_nearest_of_two_matching_variants_wins_whatever_their_order(monkeypa
         for known in (inside, paper):
             assert diagnose_case(case, known.fn(*case.inputs()[0], **case.inputs()[1])) \
                 == known.message
+
+
+def test_the_student_kit_names_the_same_mistakes_from_its_precomputed_outputs():
+    """A public case travels with its failing mistakes' outputs (through the safe codec);
+    the kit, with no mistakes library, names what the grader names."""
+    case = _adam_case("one step from a fresh state {} with the default hyperparameters")
+    rows = codec.decode(codec.encode([[m, out] for m, out in case_explanations(case)]))
+    travelled = dataclasses.replace(case, wrong=[(str(m), out) for m, out in rows])
+    named = 0
+    for known in MISTAKES["adam"]:
+        got = diagnosis.quietly(known.fn, *case.inputs()[0], **case.inputs()[1])
+        assert diagnose_case(travelled, got) == diagnose_case(case, got)
+        named += diagnose_case(case, got) == known.message
+    assert named >= 4  # the others are right on a fresh state, or only mutate
 
 
 def test_nearest_prefers_a_dtype_match_then_the_smaller_error():
