@@ -20,8 +20,8 @@ Every check diagnoses a failure the same way, :func:`diagnose`:
 3. **Distance.**  The distance from the student's answer ``got`` to a mistake's
    replay ``out`` is the pair ``(dtype differs, e)``, compared in that order, where
    ``e = max |got - out| / (atol + rtol*|out|)`` over every element of every item
-   (:func:`autograder.checks.error_ratio`; ``inf`` when the structure, dict keys or a
-   shape differ).  Index arrays compared as sets have ``e = 0`` when the sets are
+   (:func:`autograder.checks.error_ratio`; ``inf`` when the structure or a shape
+   differs, or a key of ``out`` is missing from ``got``).  Index arrays compared as sets have ``e = 0`` when the sets are
    equal and ``inf`` otherwise.  ``rtol`` and ``atol`` are the check's, but at least
    1e-6 and 1e-9, so that a mistake written differently from its variant still
    matches.  A mistake *matches* when ``e <= 1``; of those, the nearest wins: a
