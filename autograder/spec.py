@@ -15,6 +15,8 @@ import os
 import tomllib
 from pathlib import Path
 
+from .cases import has_batteries, known_problems
+
 ASSIGNMENTS_DIR = Path(os.environ.get("AUTOGRADER_ASSIGNMENTS",
                                       Path(__file__).resolve().parent.parent / "assignments"))
 
@@ -76,7 +78,6 @@ def load(name_or_path: str | os.PathLike) -> Assignment:
     points = data.get("points")
     if not isinstance(points, dict) or not points:
         raise SpecError(f"{path}: needs a [points] table mapping each function to its points")
-    from .cases import has_batteries, known_problems
     # The student kit knows only the functions with public cases; the TA side
     # checked the whole list when the assignment was released.
     known = known_problems() if has_batteries() else None
