@@ -67,26 +67,28 @@ def grade_notebook(nb: nbformat.NotebookNode, assignment: spec.Assignment, stude
 def write_outputs(nb: nbformat.NotebookNode, result: SubmissionResult) -> None:
     """Give each test cell its feedback and points, and each demo cell a note.
 
-    A test cell whose ``grade_id`` names no graded function gets an error
-    output, which nbgrader scores 0 (a cell with no output would score full).
+    The first test cell also says why the submission was not graded in full
+    (``result.message``), if it says anything.  A test cell whose ``grade_id``
+    names no graded function gets an error output, which nbgrader scores 0
+    (a test cell with no output would score full marks).
     """
     problems = {test_grade_id(p.name): p for p in result.problems}
+    note = f"{result.status}: {result.message}" if result.message else ""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         if is_grade(cell) and not is_solution(cell):
             gid = cell.metadata["nbgrader"].get("grade_id", "")
-            cell.outputs = (_graded(problems[gid], cell, result) if gid in problems
+            cell.outputs = (_graded(problems[gid], cell, note) if gid in problems
                             else [_unknown(gid)])
+            note = ""
         elif SKIP_TAG in cell.metadata.get("tags", []):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=DEMO_NOTE)]
 
 
-def _graded(problem: ProblemResult, cell, result: SubmissionResult) -> list:
+def _graded(problem: ProblemResult, cell, note: str) -> list:
     """The feedback (stdout) and the points (an ``execute_result``) of one test cell."""
-    text = summary(problem)
-    if result.status != "graded" or result.message:
-        text += f"\n({result.status}: {result.message})"
+    text = summary(problem) + (f"\n{note}" if note else "")
     points = min(problem.points, float(cell.metadata["nbgrader"].get("points", 0)))
     return [nbformat.v4.new_output("stream", name="stdout", text=clean(text, newlines=True) + "\n"),
             nbformat.v4.new_output("execute_result", data={"text/plain": repr(points)},
