@@ -5,7 +5,9 @@
 * The release leaks no reference function body and no hidden input.
 * The student kit checks a file with ``reference`` unimportable.
 * ``nbgrader generate_assignment``, ``autograde`` and ``export`` run on a class in
-  nbgrader's layout, and give every student the points ``autograder grade`` gives.
+  nbgrader's layout, and give every student the points ``autograder grade`` gives:
+  cheats that fool a kernel (importing the solutions, a forged ``grade``, patched
+  numpy) included, since nbgrader's autograde step grades in the sandbox too.
 """
 from __future__ import annotations
 
@@ -212,7 +214,8 @@ numpy.array_equal = lambda *a, **k: True
 numpy.testing.assert_allclose = lambda *a, **k: None
 numpy.abs = numpy.absolute = lambda x, *a, **k: numpy.zeros(numpy.shape(x))
 """
-#: Student code that reports, outside the sandbox, whether the solutions were importable.
+#: Student code that reports, outside the sandbox, whether the solutions were importable,
+#: and that gives up a function's points where they were (``LOSES_IF_FOUND``).
 ESCAPES = """
 try:
     import reference
@@ -224,6 +227,11 @@ try:
         _fh.write(_found + "\\n")
 except OSError:
     pass
+"""
+
+LOSES_IF_FOUND = """
+if _found == "reference importable":
+    del {fn}
 """
 
 
@@ -269,7 +277,8 @@ def _student_notebooks(name: str, course: Path) -> dict[str, nbformat.NotebookNo
                                    base=stub),
             "patches_numpy": filled({fns[0]: PATCHES_NUMPY + wrong(fns[0])},
                                     base={f: wrong(f) for f in fns}),
-            "escapes": filled({fns[0]: escape + solution[fns[0]]}, demo=escape)}
+            "escapes": filled({fns[0]: escape + solution[fns[0]]
+                               + LOSES_IF_FOUND.format(fn=fns[0])}, demo=escape)}
 
 
 def _autograde_and_export(name: str, course: Path) -> dict[str, float]:
@@ -297,13 +306,14 @@ def test_nbgrader_autograde_agrees_with_autograder_grade(courses):
         assert ours["honest1"] == assignment.max_points, name
         assert ours["stubs"] == 0
         assert ours["wrong1"] < assignment.max_points and ours["wrong2"] < assignment.max_points
-        # the cheats earn what they implemented, and no student code left the sandbox
+        # the cheats earn what they implemented
         assert ours["imports_reference"] == 0
         assert ours["forges_grade"] == assignment.points[next(iter(assignment.points))]
         assert ours["patches_numpy"] < assignment.max_points
+        # `import reference` failed where the student's code ran, and that was nowhere else
         assert ours["escapes"] == assignment.max_points
         marker = _escape_marker(course)
-        assert not marker.exists(), f"{name}: student code ran outside the sandbox: {marker.read_text()}"
+        assert not marker.exists(), f"{name}: code ran outside the sandbox: {marker.read_text()}"
         for student, points in ours.items():
             assert theirs[name][student] == pytest.approx(points, abs=1e-3), (name, student)
 
