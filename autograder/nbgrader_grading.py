@@ -39,7 +39,11 @@ DEMO_NOTE = ("Not run at grading: demo cells run only in your own Jupyter sessio
 
 
 class SandboxGrade(NbGraderPreprocessor):
-    """Grade a notebook in the sandbox and write the points into its test cells."""
+    """Grade a notebook in the sandbox and write the points into its test cells.
+
+    Configured as ``c.SandboxGrade.<trait>`` in ``nbgrader_config.py``; the
+    other limits are :class:`sandbox.Limits`' defaults, as for ``autograder grade``.
+    """
 
     call_timeout = Float(sandbox.Limits.call_timeout, help=(
         "Wall-clock seconds one call of a student's function may take.")).tag(config=True)
@@ -47,6 +51,7 @@ class SandboxGrade(NbGraderPreprocessor):
         "Wall-clock seconds loading a notebook (its top-level code) may take.")).tag(config=True)
 
     def preprocess(self, nb, resources):
+        """Grade ``nb``, the notebook ``resources["nbgrader"]`` names, and fill its outputs."""
         info = resources["nbgrader"]
         limits = sandbox.Limits(call_timeout=self.call_timeout, load_timeout=self.load_timeout)
         result = grade_notebook(nb, spec.load(info["assignment"]), info["student"],
@@ -57,7 +62,26 @@ class SandboxGrade(NbGraderPreprocessor):
 
 def grade_notebook(nb: nbformat.NotebookNode, assignment: spec.Assignment, student: str,
                    name: str, limits: sandbox.Limits = sandbox.Limits()) -> SubmissionResult:
-    """Grade ``nb`` as ``autograder grade`` grades the file ``<name>.ipynb``."""
+    """Grade ``nb`` exactly as ``autograder grade`` grades the file ``<name>.ipynb``.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The submitted notebook, as nbgrader hands it over (its test cells
+        already restored from the source).
+    assignment : Assignment
+    student : str
+        The student's id, for the result.
+    name : str
+        The notebook's name, without ``.ipynb``.
+    limits : Limits
+        Timeouts and rlimits of the sandbox.
+
+    Returns
+    -------
+    SubmissionResult
+        Never raises for anything the notebook does (see :func:`grade.grade_submission`).
+    """
     with tempfile.TemporaryDirectory(prefix="autograde-") as tmp:
         path = Path(tmp) / f"{name}.ipynb"
         nbformat.write(nb, path)
@@ -73,7 +97,7 @@ def write_outputs(nb: nbformat.NotebookNode, result: SubmissionResult) -> None:
     (a test cell with no output would score full marks).
     """
     problems = {test_grade_id(p.name): p for p in result.problems}
-    note = f"{result.status}: {result.message}" if result.message else ""
+    note = result.message if result.status == "graded" else f"{result.status}: {result.message}"
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

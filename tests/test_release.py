@@ -330,7 +330,7 @@ def test_sandbox_grade_writes_the_engines_points_where_nbgrader_reads_them(tmp_p
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     slip = next(fn for message, fn in MISTAKES["sigmoid"] if "float32" in message)
     cells["sigmoid"].source = flatten.function_source(slip, "sigmoid")  # partial credit
-    cells["relu"].source = "def relu(z):\n    raise NotImplementedError\n"
+    cells["relu"].source = "1 / 0  # a load error: relu stays undefined\n"
     cells["test_relu_grad"].outputs = [nbformat.v4.new_output(  # a forged full score
         "execute_result", data={"text/plain": "1.0"}, execution_count=1)]
     cells["test_tanh_grad"].metadata.nbgrader.grade_id = "test_something_else"
@@ -350,8 +350,11 @@ def test_sandbox_grade_writes_the_engines_points_where_nbgrader_reads_them(tmp_p
         graded = is_grade(cell) and not is_solution(cell)
         if cell.cell_type == "code" and not graded:
             assert [o.get("text") for o in cell.outputs] == ([DEMO_NOTE] if demo else [])
-    feedback = "".join(o.get("text", "") for o in cells["test_sigmoid"].outputs)
-    assert f"sigmoid: {expected['test_sigmoid']:g} / 2 points" in feedback
+    feedback = {gid[5:]: "".join(o.get("text", "") for o in cells[gid].outputs)
+                for gid in expected if gid in cells}
+    assert f"sigmoid: {expected['test_sigmoid']:g} / 2 points" in feedback["sigmoid"]
+    # the load error is told once, in the first test cell
+    assert [f for f, text in feedback.items() if "ZeroDivisionError" in text] == ["sigmoid"]
 
 
 def test_nbgrader_autograde_runs_sandbox_grade_in_place_of_execute():
