@@ -3,10 +3,10 @@
 The plugin is a :class:`Scoreboard` object, passed to ``pytest.main(plugins=[...])``
 with the assignment and the submission.
 
-* Options (group ``autograder``): ``--public-only``, ``--call-timeout`` and
-  ``--load-timeout`` override the board's settings; the ini keys
-  ``autograder_call_timeout`` and ``autograder_load_timeout`` come next, then
-  the board's own.
+* Options (group ``autograder``): ``--public-only``, ``--call-timeout``,
+  ``--cell-timeout`` and ``--load-timeout`` override the board's settings; the ini
+  keys ``autograder_call_timeout``, ``autograder_cell_timeout`` and
+  ``autograder_load_timeout`` come next, then the board's own.
 * Marker ``points(problem, weight)``: which function a test grades and its
   share of that function's points; registered in :func:`pytest_configure`.
 * ``battery.py``'s ``student`` fixture gets its :class:`StudentProxy` to the
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import re
 import traceback
 
 import pytest
@@ -39,6 +40,8 @@ from .submissions import Unreadable
 BOARD = pytest.StashKey()
 #: Characters of the student's output kept in all, and shown to the student.
 OUTPUT_KEPT, OUTPUT_SHOWN = 20000, 4000
+#: A NameError's message, as Python words it; group 1 is the name.
+_UNSET = re.compile(r"name '(\w+)' is not defined")
 
 
 class StudentProxy:
@@ -97,6 +100,12 @@ class StudentProxy:
             if exc.kind == "NotImplementedError":
                 return CheckFailure(f"{name}() is not implemented yet "
                                     "(it raised NotImplementedError)")
+            unset = _UNSET.match(exc.message) if exc.kind == "NameError" else None
+            if unset and unset[1] in self.worker.unset:
+                cell = self.worker.cell_label(self.worker.unset[unset[1]])
+                return Raised(exc.kind, f"{exc.message}; only {cell} sets {unset[1]}, and {cell} "
+                              f"ran longer than {self.worker.limits.cell_timeout:g} s, so only "
+                              "its definitions were kept")
             return Raised(exc.kind, exc.message)
         if exc.status == "timeout":
             self.timed_out.add(name)
@@ -137,6 +146,16 @@ def check_result(case, weight: float, exc: BaseException | None,
     return result
 
 
+def slow_note(worker: sandbox.Worker, key: int) -> str:
+    """What the student reads about a cell that ran past its budget while loading."""
+    cell, seconds = worker.cell_label(key), f"{worker.limits.cell_timeout:g} s"
+    if cell.startswith("line"):
+        return (f"the statement at {cell} ran longer than {seconds}, so it was skipped "
+                "(definitions kept); nothing else it does affects your grade")
+    return (f"{cell} ran longer than {seconds}, so only its definitions were kept; "
+            "nothing else you wrote there affects your grade")
+
+
 def hidden_message(exc: CheckFailure) -> str:
     """What a student reads of a failed hidden case: never a value, nor any text
     that student code produced (it has seen the hidden input)."""
@@ -172,9 +191,12 @@ class Scoreboard:
                         help="run only the public cases (the student side)")
         group.addoption("--call-timeout", type=float, default=None,
                         help="seconds allowed per call of a student function")
+        group.addoption("--cell-timeout", type=float, default=None,
+                        help="seconds allowed per notebook cell while loading")
         group.addoption("--load-timeout", type=float, default=None,
                         help="seconds allowed to load the submission")
         parser.addini("autograder_call_timeout", "seconds allowed per call", default=None)
+        parser.addini("autograder_cell_timeout", "seconds allowed per cell", default=None)
         parser.addini("autograder_load_timeout", "seconds allowed to load", default=None)
 
     def pytest_configure(self, config):
@@ -184,7 +206,7 @@ class Scoreboard:
         if config.getoption("public_only", None):
             self.public_only = True
         timeouts = {}
-        for key in ("call_timeout", "load_timeout"):
+        for key in ("call_timeout", "cell_timeout", "load_timeout"):
             value = config.getoption(key, None) or config.getini(f"autograder_{key}")
             if value:
                 timeouts[key] = float(value)
@@ -268,10 +290,12 @@ class Scoreboard:
             return proxy.load_failure.status, str(proxy.load_failure)
         if proxy.load_error:
             return "load-error", f"could not load the file: {proxy.load_error}"
+        notes = [slow_note(proxy.worker, key) for key in proxy.worker.slow_cells]
         if proxy.worker.load_errors:
-            return "graded", ("errors while running the notebook: "
-                              + "; ".join(proxy.worker.load_errors[:5]))
-        return "graded", ""
+            what = "notebook" if self.submission.endswith(".ipynb") else "file"
+            notes.append(f"errors while running the {what}: "
+                         + "; ".join(proxy.worker.load_errors[:5]))
+        return "graded", "; ".join(notes)
 
     def result(self, seconds: float = 0.0) -> SubmissionResult:
         """The :class:`SubmissionResult` of the session that just ran.
@@ -286,7 +310,11 @@ class Scoreboard:
                     check.passed = False
         shown = self.output if self.public_output is None else self.public_output
         later = self.output[len(shown):]
+        log = [f"printed during the hidden tests: {later}"] if later else []
+        if self.proxy is not None:
+            worker = self.proxy.worker
+            log += [f"{worker.cell_label(key)} ran longer than {worker.limits.cell_timeout:g} s "
+                    f"and ran definitions-only: {line}" for key, line in worker.slow_cells.items()]
         return SubmissionResult(self.student_name, self.submission, status,
                                 list(self.problems.values()), message, shown[:OUTPUT_SHOWN],
-                                round(seconds, 3),
-                                log=f"printed during the hidden tests: {later}" if later else "")
+                                round(seconds, 3), log="\n".join(log))
