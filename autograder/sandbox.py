@@ -157,9 +157,8 @@ class Worker:
         what, name = "loading the submission", "submission" + self.submission.suffix
         self._send(codec.encode({"load": name, "definitions_only": sorted(self.slow_cells)}),
                    deadline, what)
-        cell = None  # (key, first line) of the cell running
-        while True:
-            budget = min(deadline, time.monotonic() + self.limits.cell_timeout)
+        cell, budget = None, deadline  # (key, first line) of the cell running, and its end
+        while True:  # (before the first cell, no student code runs: no cell budget yet)
             msg = self._receive(budget, what, late_ok=True)
             if msg is _LATE:
                 return self._slow(cell, whole=budget >= deadline)
@@ -168,6 +167,7 @@ class Worker:
             if "ready" in msg:
                 return msg
             cell = self._progress(msg, cell)
+            budget = min(deadline, time.monotonic() + self.limits.cell_timeout)
 
     def _progress(self, msg: dict, cell: tuple | None) -> tuple[int, str]:
         """The ``(key, first line)`` a progress frame announces; its key must exceed the last."""
@@ -177,7 +177,7 @@ class Worker:
             self._fail("crashed", "the worker sent a bad progress frame while loading")
         return key, codec.clean(line, 200)
 
-    def _slow(self, cell: tuple | None, whole: bool) -> None:
+    def _slow(self, cell: tuple, whole: bool) -> None:
         """A budget ran out while loading: record a slow cell, or fail when that cannot help.
 
         ``whole`` says the budget of the whole load ran out, not just the cell's.
@@ -186,10 +186,8 @@ class Worker:
         seconds = f"{self.limits.cell_timeout:g} s"
         if whole:
             running = f"; {self.cell_label(cell[0])} was still running" if cell else ""
-            self._fail("timeout", f"loading took longer than {self.limits.load_timeout:g} s in "
-                                  f"all{self._slow_summary()}{running}")
-        if cell is None:
-            self._fail("timeout", f"the worker did not start loading within {seconds}")
+            self._fail("timeout", f"loading took longer than {self.limits.load_timeout:g} s "
+                                  f"in all{self._slow_summary()}{running}")
         key, line = cell
         if key in self.slow_cells:
             self._fail("timeout", f"{self.cell_label(key)} ran longer than {seconds} even "
@@ -203,7 +201,8 @@ class Worker:
         if not self.slow_cells:
             return ""
         cells = ", ".join(self.cell_label(key) for key in self.slow_cells)
-        return f"; {cells} ran longer than {self.limits.cell_timeout:g} s each"
+        each = " each" if len(self.slow_cells) > 1 else ""
+        return f"; {cells} ran longer than {self.limits.cell_timeout:g} s{each}"
 
     def _greeted(self, hello: dict) -> None:
         """Keep what the worker's greeting says it loaded (all of it untrusted)."""

@@ -1,0 +1,218 @@
+"""Slow cells while loading: each cell has its own time budget, and one past it keeps
+only its definitions, so a student's long experiment never decides the grade.
+
+Budgets here are small (a cell 1 s, sleeps of 3 s) to keep the tests quick.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import cli, flatten, sandbox, spec
+from autograder.checks import CheckFailure
+from autograder.grade import grade_submission, limits_for
+from autograder.plugin import StudentProxy
+from autograder.sandbox import WorkerFailure
+from test_worker import notebook, running
+
+CELL = 1.0
+LIMITS = sandbox.Limits(call_timeout=3, cell_timeout=CELL, load_timeout=8)
+ACT = {"sigmoid": 2.0, "relu": 1.0, "tanh_grad": 1.0}
+GOOD = flatten.reference_source()
+TRAIN = ("for epoch in range(3):  # a student's own experiment\n"
+         "    print('training', epoch)\n    time.sleep(1)\nhistory = [0.5, 0.25]")
+#: A cell that sends the grader progress frames of its own, with keys that keep rising.
+FORGER = ("import sys, time, codec\nkey = 1000\nwhile True:\n"
+          "    codec.write_frame(int(sys.argv[2]), codec.encode({'cell': key, 'line': 'x'}))\n"
+          "    key += 1\n    time.sleep(0.3)")
+
+
+@pytest.fixture(scope="module")
+def act(tmp_path_factory):
+    return spec.Assignment("slow", "slow", dict(ACT), tmp_path_factory.mktemp("spec"))
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------- grading
+
+def test_a_slow_cell_costs_its_budget_once_and_no_points(act, tmp_path):
+    fast = _write(tmp_path, "fast.ipynb", notebook("import time", GOOD, "print('plotted')"))
+    slow = _write(tmp_path, "slow.ipynb", notebook("import time", GOOD, TRAIN, "print('plotted')"))
+    base = grade_submission(fast, act, limits=LIMITS)
+    r = grade_submission(slow, act, limits=LIMITS)
+    assert (r.status, r.points) == ("graded", 4), r.message
+    assert r.message == ("cell 2 ran longer than 1 s, so only its definitions were kept; "
+                         "nothing else you wrote there affects your grade")
+    assert "cell 2 ran longer than 1 s and ran definitions-only: for epoch in range(3):" in r.log
+    # The hidden cases' restarted worker runs the cell definitions-only: it trains once.
+    assert (r.output + r.log).count("training 0") == 1 and "plotted" in r.output
+    assert r.seconds < base.seconds + CELL + 1.5, (base.seconds, r.seconds)
+
+
+def test_a_notebook_of_only_slow_cells_times_out_within_the_whole_budget(act, tmp_path):
+    spin = "while True:\n    pass"
+    nb = _write(tmp_path, "spin.ipynb", notebook(GOOD, spin, spin, spin))
+    limits = sandbox.Limits(call_timeout=2, cell_timeout=1, load_timeout=3)
+    start = time.monotonic()
+    r = grade_submission(nb, act, limits=limits)
+    assert time.monotonic() - start < 3 + 2
+    assert (r.status, r.points) == ("timeout", 0)
+    # How far it gets depends on the machine's speed: at least past cell 1.
+    assert re.fullmatch(r"loading took longer than 3 s in all; cell 1(, cell 2)? ran longer "
+                        r"than 1 s( each)?(; cell [0-3] was still running)?", r.message), r.message
+
+
+def test_check_and_grade_take_the_budgets_from_the_assignment_and_the_command_line(
+        tmp_path, capsys):
+    asg = tmp_path / "asg"
+    asg.mkdir()
+    (asg / "assignment.toml").write_text(
+        "[points]\nsigmoid = 2\nrelu = 1\n[grading]\ncell_timeout = 1.5\nload_timeout = 10\n")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nb = _write(subs, "ada.ipynb", notebook("import time", GOOD, TRAIN))
+    assert cli.main(["check", str(asg), str(nb), "--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  sigmoid" in out and "PASS  relu" in out
+    assert "Note: cell 2 ran longer than 1.5 s, so only its definitions were kept" in out
+    assert cli.main(["grade", str(asg), str(subs), "--out", str(tmp_path / "out"), "--jobs", "1",
+                     "--timeout", "3", "--cell-timeout", "1"]) == 0
+    row = json.loads((tmp_path / "out" / "ta" / "results.jsonl").read_text().splitlines()[0])
+    assert row["points"] == 3 and row["message"].startswith("cell 2 ran longer than 1 s")
+
+
+# ---------------------------------------------------------------- the worker
+
+def test_a_cell_that_defines_then_trains_keeps_its_definitions(tmp_path):
+    cell = ("import numpy as np\nEPS = 1e-8\nLR: float = 0.5\nSHAPE = (2, -3)\n"
+            "def step(w):\n    return w - LR * w + EPS\nclass Model:\n    pass\n"
+            "w = step(1.0)\nSHAPE = tuple(np.zeros(2))\n" + TRAIN)
+    nb = notebook("import time", cell, "def shape():\n    return list(SHAPE)")
+    with running(tmp_path, nb, ".ipynb", LIMITS) as w:
+        assert w.slow_cells == {1: "import numpy as np"} and w.load_errors == []
+        assert w.call("step", 1.0) == 0.5 + 1e-8
+        assert w.call("shape") == [2, -3]  # the literal, not the loop's work
+        assert {"Model", "step"} <= set(w.defined)
+        assert w.unset == {"w": 1, "epoch": 1}  # history = [...] is a literal: kept
+        assert w.output().count("training 0") == 1  # the restart did not train again
+
+
+def test_an_endless_loop_after_the_definitions_keeps_them(tmp_path):
+    nb = notebook("def f(x):\n    return x + EPS\nEPS = 1e-8\nwhile True:\n    pass",
+                  "def g():\n    return f(1.0)")
+    with running(tmp_path, nb, ".ipynb", LIMITS) as w:
+        assert w.slow_cells == {0: "def f(x):"} and w.load_errors == []
+        assert w.call("g") == 1.0 + 1e-8
+        w.close_process()
+        w.start()  # a restart runs the known slow cell definitions-only, at once
+        assert w.slow_cells == {0: "def f(x):"} and w.call("g") == 1.0 + 1e-8
+
+
+def test_a_py_with_a_slow_top_level_statement(tmp_path):
+    text = ("import time\ndef train():\n    time.sleep(4)\n    return 3.0\n"
+            "def f(x):\n    return 2 * x\n"
+            "weights = train()  # slow\n"
+            "print(weights)\n"
+            "def g(x):\n    return weights * x\n")
+    with running(tmp_path, text, ".py", LIMITS) as w:
+        assert w.slow_cells == {7: "weights = train()  # slow"} and w.unset == {"weights": 7}
+        # The error that follows from the skip is reported, and loading goes on.
+        assert not w.load_fatal and w.load_errors == [
+            "submission.py (line 8): NameError: name 'weights' is not defined"]
+        assert w.call("f", 2) == 4
+        with pytest.raises(CheckFailure) as info:
+            StudentProxy(w).call("g", 1.0)
+        assert info.value.message.endswith(
+            "NameError: name 'weights' is not defined (submission.py, line 10); only line 7 "
+            "sets weights, and line 7 ran longer than 1 s, so only its definitions were kept")
+
+
+def test_a_cell_slow_even_with_only_its_definitions_times_out(tmp_path):
+    nb = notebook("class Slow:\n    while True:\n        pass", "def f():\n    return 1")
+    with pytest.raises(WorkerFailure) as info:
+        with running(tmp_path, nb, ".ipynb", LIMITS):
+            pass
+    assert info.value.status == "timeout"
+    assert str(info.value) == "cell 0 ran longer than 1 s even with only its definitions"
+
+
+# ---------------------------------------------------------------- forged progress
+
+def test_forged_progress_frames_cannot_extend_the_whole_budget(act, tmp_path):
+    nb = _write(tmp_path, "forger.ipynb", notebook(GOOD, FORGER))
+    limits = sandbox.Limits(call_timeout=2, cell_timeout=1, load_timeout=3)
+    start = time.monotonic()
+    r = grade_submission(nb, act, limits=limits)
+    assert time.monotonic() - start < 3 + 2
+    assert (r.status, r.points) == ("timeout", 0), r.message
+    assert "loading took longer than 3 s in all" in r.message
+
+
+@pytest.mark.parametrize("frame", [
+    "{'cell': 0, 'line': 'x'}",            # a key that does not rise
+    "{'cell': 10**8, 'line': 'x'}",        # beyond any notebook
+    "{'cell': '7', 'line': 'x'}",          # not an int
+    "{'cell': 5, 'line': ['x']}",          # not a line of text
+    "{'cell': True, 'line': 'x'}",
+])
+def test_a_malformed_progress_frame_is_a_crash(tmp_path, frame):
+    forge = f"import sys, codec\ncodec.write_frame(int(sys.argv[2]), codec.encode({frame}))"
+    nb = notebook("x = 1", "y = 2", forge, "import time\ntime.sleep(30)")
+    with pytest.raises(WorkerFailure) as info:
+        with running(tmp_path, nb, ".ipynb", LIMITS):
+            pass
+    assert info.value.status == "crashed"
+    assert str(info.value) == "the worker sent a bad progress frame while loading"
+
+
+def test_a_forged_unset_name_is_ignored(tmp_path):
+    """The greeting may name only globals of the cells the grader itself found slow."""
+    forge = ("import sys, codec\ncodec.write_frame(int(sys.argv[2]), codec.encode("
+             "{'ready': ['f'], 'errors': [], 'fatal': False, 'unset': [['f', 0], ['g', 1]]}))\n"
+             "import time\ntime.sleep(30)")
+    with running(tmp_path, notebook("def f():\n    return 1", forge), ".ipynb", LIMITS) as w:
+        assert w.unset == {} and w.slow_cells == {}
+
+
+# ---------------------------------------------------------------- the assignment's budgets
+
+def _spec(tmp_path: Path, grading: str) -> spec.Assignment:
+    (tmp_path / "assignment.toml").write_text(f"{grading}[points]\nsigmoid = 1\n")
+    return spec.load(tmp_path)
+
+
+@pytest.mark.parametrize("grading, error", [
+    ("[grading]\ncell_timeout = 0\n", "cell_timeout must be a positive number of seconds, got 0"),
+    ("[grading]\ncell_timeout = -1\n", "got -1"),
+    ("[grading]\nload_timeout = nan\n", "load_timeout must be a positive number"),
+    ("[grading]\nload_timeout = inf\n", "load_timeout must be a positive number"),
+    ("[grading]\ncell_timeout = '20'\n", "got '20'"),
+    ("[grading]\ncell_timeout = true\n", "got True"),
+    ("[grading]\ncall_timeout = 3\n", "unknown key 'call_timeout' in [grading]; choose from "
+                                      "cell_timeout, load_timeout"),
+    ("grading = 3\n", "[grading] must be a table, got 3"),
+    ("[grading]\ncell_timeout = 30\nload_timeout = 20\n",
+     "cell_timeout (30) must not exceed load_timeout (20)"),
+])
+def test_a_bad_grading_table_is_a_clear_error(tmp_path, grading, error):
+    with pytest.raises(spec.SpecError, match=None) as info:
+        _spec(tmp_path, grading)
+    assert error in str(info.value) and "\n" not in str(info.value)
+
+
+def test_budgets_come_from_the_command_line_then_the_assignment_then_the_defaults(tmp_path):
+    asg = _spec(tmp_path, "[grading]\ncell_timeout = 5\nload_timeout = 50\n")
+    assert asg.timeouts == {"cell_timeout": 5.0, "load_timeout": 50.0}
+    limits = limits_for(asg, call_timeout=4, cell_timeout=None, load_timeout=60)
+    assert (limits.call_timeout, limits.cell_timeout, limits.load_timeout) == (4, 5, 60)
+    plain = limits_for(_spec(tmp_path, ""))
+    assert (plain.cell_timeout, plain.load_timeout) == (20, 120)
