@@ -87,7 +87,8 @@ class StudentProxy:
         if name in self.timed_out:
             raise CheckFailure(f"{name}() timed out in an earlier test, so it was not run again")
         if name not in self.worker.defined and self.worker.proc is not None:
-            raise CheckFailure(f"your submission does not define a function named {name}")
+            raise CheckFailure(f"your submission does not define a function named {name}"
+                               + self._unset_note(name))
         try:
             return self.worker.call_echo(name, args, kwargs, echo=echo)
         except (sandbox.StudentError, sandbox.WorkerFailure) as exc:
@@ -101,12 +102,7 @@ class StudentProxy:
                 return CheckFailure(f"{name}() is not implemented yet "
                                     "(it raised NotImplementedError)")
             unset = _UNSET.match(exc.message) if exc.kind == "NameError" else None
-            if unset and unset[1] in self.worker.unset:
-                cell = self.worker.cell_label(self.worker.unset[unset[1]])
-                return Raised(exc.kind, f"{exc.message}; only {cell} sets {unset[1]}, and {cell} "
-                              f"ran longer than {self.worker.limits.cell_timeout:g} s, so only "
-                              "its definitions were kept")
-            return Raised(exc.kind, exc.message)
+            return Raised(exc.kind, exc.message + (self._unset_note(unset[1]) if unset else ""))
         if exc.status == "timeout":
             self.timed_out.add(name)
             return CheckFailure(f"{name}() did not return within "
@@ -114,6 +110,14 @@ class StudentProxy:
                                 "endless loop?")
         return CheckFailure(f"{name}() crashed the Python process ({exc}); "
                             "do not call sys.exit or os._exit")
+
+    def _unset_note(self, var: str) -> str:
+        """Why ``var`` is missing, when only a slow cell would have set it; else nothing."""
+        if var not in self.worker.unset:
+            return ""
+        cell = self.worker.cell_label(self.worker.unset[var])
+        return (f"; only {cell} sets {var}, and {cell} ran longer than "
+                f"{self.worker.limits.cell_timeout:g} s, so only its definitions were kept")
 
     @property
     def last_warnings(self) -> list[str]:
@@ -152,7 +156,9 @@ def slow_note(worker: sandbox.Worker, key: int) -> str:
     if cell.startswith("line"):
         return (f"the statement at {cell} ran longer than {seconds}, so it was skipped "
                 "(definitions kept); nothing else it does affects your grade")
-    return (f"{cell} ran longer than {seconds}, so only its definitions were kept; "
+    first = worker.slow_cells[key].strip()
+    begins = f" (`{first[:60]}{'...' if len(first) > 60 else ''}`)" if first else ""
+    return (f"{cell}{begins} ran longer than {seconds}, so only its definitions were kept; "
             "nothing else you wrote there affects your grade")
 
 
