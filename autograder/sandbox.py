@@ -177,7 +177,7 @@ class Worker:
             self._fail("crashed", "the worker sent a bad progress frame while loading")
         return key, codec.clean(line, 200)
 
-    def _slow(self, cell: tuple, whole: bool) -> None:
+    def _slow(self, cell: tuple | None, whole: bool) -> None:
         """A budget ran out while loading: record a slow cell, or fail when that cannot help.
 
         ``whole`` says the budget of the whole load ran out, not just the cell's.

@@ -58,6 +58,7 @@ MAX_UNSET = 200  # globals reported as left unset by definitions-only cells
 _MAGIC = re.compile(r"^\s*[%!]")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
 _TIMED = re.compile(r"^(\s*)%(?:time|timeit)\s+(.*)$")  # %time stmt
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what ends a line of Python source
 
 
 # ---------------------------------------------------------------- loading
@@ -114,7 +115,7 @@ def file_units(path: str) -> list[Unit]:
         body = ast.parse(src, label).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [Unit(1, label, src, src.split("\n", 1)[0])]
-    lines, units = src.splitlines(), []
+    lines, units = _NEWLINE.split(src), []  # numbered as Python numbers them
     for stmt in body:
         if units and stmt.lineno == units[-1].key:  # "a = 1; b = 2": one unit
             units[-1].code.body.append(stmt)
