@@ -153,9 +153,9 @@ def check_result(case, weight: float, exc: BaseException | None,
 def slow_note(worker: sandbox.Worker, key: int) -> str:
     """What the student reads about a cell that ran past its budget while loading."""
     cell, seconds = worker.cell_label(key), f"{worker.limits.cell_timeout:g} s"
-    if cell.startswith("line"):
-        return (f"the statement at {cell} ran longer than {seconds}, so it was skipped "
-                "(definitions kept); nothing else it does affects your grade")
+    if worker.submission.suffix != ".ipynb":  # a statement of a .py: never a definition
+        return (f"the statement at {cell} ran longer than {seconds}, so it was skipped; "
+                "nothing it computes affects your grade")
     first = worker.slow_cells[key].strip()
     begins = f" (`{first[:60]}{'...' if len(first) > 60 else ''}`)" if first else ""
     return (f"{cell}{begins} ran longer than {seconds}, so only its definitions were kept; "

@@ -17,7 +17,7 @@ import pytest
 from autograder import cli, flatten, sandbox, spec
 from autograder.checks import CheckFailure
 from autograder.grade import grade_submission, limits_for
-from autograder.plugin import StudentProxy
+from autograder.plugin import StudentProxy, slow_note
 from autograder.sandbox import WorkerFailure
 from test_worker import notebook, running
 
@@ -161,6 +161,8 @@ def test_a_py_with_a_slow_top_level_statement(tmp_path):
         assert not w.load_fatal and w.load_errors == [
             "submission.py (line 8): NameError: name 'weights' is not defined"]
         assert w.call("f", 2) == 4
+        assert slow_note(w, 7) == ("the statement at line 7 ran longer than 1 s, so it was "
+                                   "skipped; nothing it computes affects your grade")
         with pytest.raises(CheckFailure) as info:
             StudentProxy(w).call("g", 1.0)
         assert info.value.message.endswith(
