@@ -129,6 +129,7 @@ def definitions(tree: ast.Module) -> tuple[ast.Module, list[str]]:
 
     Definitions are ``def``, ``class``, imports, and assignments of literal values
     to plain names (``EPS = 1e-8``); loops, calls and other statements are dropped.
+    A definition is kept whole: its decorators, default values and class body run.
     """
     kept, unset = [], []
     for stmt in tree.body:
