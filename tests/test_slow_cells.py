@@ -5,6 +5,7 @@ Budgets here are small (a cell 1 s, the whole load 8 s) to keep the tests quick.
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from autograder.checks import CheckFailure
 from autograder.grade import grade_submission, limits_for
 from autograder.plugin import StudentProxy, slow_note
 from autograder.sandbox import WorkerFailure
+from autograder.worker import serve
 from test_worker import notebook, running
 
 CELL = 1.0
@@ -177,6 +179,30 @@ def test_a_cell_slow_even_with_only_its_definitions_times_out(tmp_path):
             pass
     assert info.value.status == "timeout"
     assert str(info.value) == "cell 0 ran longer than 1 s even with only its definitions"
+
+
+@pytest.mark.parametrize("stmt, kept", [
+    ("def f():\n    pass", True), ("class C:\n    pass", True), ("import numpy as np", True),
+    ("from math import pi", True), ("EPS = 1e-8", True), ("A, [B, C] = 1, (2, -3.5)", True),
+    ("N: int = -3", True), ("NAMES = {'a': [1, 2], 'b': None}", True), ("X = Y = 'z'", True),
+    ("w = f()", False), ("w = np.zeros(3)", False), ("w = 2 * 3", False), ("w = EPS", False),
+    ("for i in range(3):\n    pass", False), ("while True:\n    pass", False),
+    ("print(1)", False), ("w += 1", False), ("obj.attr = 1", False), ("d['k'] = 1", False),
+    ("w: int", False), ("if True:\n    def f():\n        pass", False),
+    ("try:\n    import scipy\nexcept ImportError:\n    pass", False),
+])
+def test_definitions_are_defs_classes_imports_and_literal_assignments(stmt, kept):
+    module, unset = serve.definitions(ast.parse(stmt))
+    assert bool(module.body) == kept and not (kept and unset)
+
+
+def test_the_names_a_dropped_statement_would_set():
+    cell = ("for i, (a, b) in enumerate(pairs):\n    w = step(w)\n    def inner():\n"
+            "        local = 1\n    import os.path as osp\n"
+            "costs = [x * x for x in range(3)]\nplot = lambda z: (q := z)\n"
+            "with open('f') as fh:\n    text: str = fh.read()")
+    assert serve.definitions(ast.parse(cell))[1] == [
+        "i", "a", "b", "w", "inner", "osp", "costs", "plot", "fh", "text"]
 
 
 # ---------------------------------------------------------------- forged progress
