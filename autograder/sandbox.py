@@ -31,6 +31,9 @@ _UidLease = isolation.UidLease  # the name tests use
 MAX_CALLBACKS = 1000  # callbacks one call may make (an honest call makes at most about 40)
 MAX_SLOW_CELLS = 50  # cells of one submission that may run definitions-only (a restart each)
 MAX_CELL_KEY = 10**7  # the largest cell key a progress frame may name (a cell index, a line)
+#: Loading one submission again and again (the hidden phase, a restart after each call that
+#: timed out) may take at most this many whole load budgets in all.
+LOAD_BUDGETS = 3
 _LATE = object()  # what Worker._receive gives when no frame came in time
 
 
@@ -101,6 +104,8 @@ class Worker:
         self._output = ""  # what earlier processes of this worker printed
         self.slow_cells: dict[int, str] = {}  # key -> first line of each cell past its budget
         self.unset: dict[str, int] = {}  # global -> key of the slow cell that alone sets it
+        self.load_seconds = 0.0  # spent loading, over every start of this worker
+        self._last_load = False  # this start may use only what is left of all the loads' budget
 
     # -- life cycle
 
@@ -111,7 +116,8 @@ class Worker:
         ``limits.cell_timeout`` seconds, and the whole load, restarts included, for
         ``limits.load_timeout``.  A cell past its budget goes into :attr:`slow_cells`;
         the worker is killed and restarted, and from then on, in every start of this
-        worker, that cell runs with only its definitions.
+        worker, that cell runs with only its definitions.  All the starts of one
+        worker together may load for :data:`LOAD_BUDGETS` whole budgets.
 
         Raises
         ------
@@ -119,11 +125,19 @@ class Worker:
             When loading runs past the whole budget, a cell runs past its own even
             with only its definitions, or the worker dies while loading.
         """
-        deadline = time.monotonic() + self.limits.load_timeout
+        begin = time.monotonic()
+        left = LOAD_BUDGETS * self.limits.load_timeout - self.load_seconds
+        self._last_load = left <= self.limits.load_timeout
+        if left <= 0:
+            self._fail("timeout", self._reloads_spent())
+        deadline = begin + min(self.limits.load_timeout, left)
         hello = None
-        while hello is None:
-            self._launch()
-            hello = self._load(deadline)
+        try:
+            while hello is None:
+                self._launch()
+                hello = self._load(deadline)
+        finally:
+            self.load_seconds += time.monotonic() - begin
         self._greeted(hello)
         if _PREWARM[0]:  # the next submission's worker imports numpy while this one is graded
             _SPARES[self.limits] = spare = Worker(self.submission, self.limits)
@@ -184,6 +198,8 @@ class Worker:
         """
         self.close_process()
         seconds = f"{self.limits.cell_timeout:g} s"
+        if whole and self._last_load:
+            self._fail("timeout", self._reloads_spent())
         if whole:
             running = f"; {self.cell_label(cell[0])} was still running" if cell else ""
             self._fail("timeout", f"loading took longer than {self.limits.load_timeout:g} s "
@@ -195,6 +211,11 @@ class Worker:
         if len(self.slow_cells) >= MAX_SLOW_CELLS:
             self._fail("timeout", f"more than {MAX_SLOW_CELLS} cells ran longer than {seconds}")
         self.slow_cells[key] = line
+
+    def _reloads_spent(self) -> str:
+        return (f"loading this submission again and again (after calls that timed out) took "
+                f"over {LOAD_BUDGETS * self.limits.load_timeout:g} s in all, so it was not "
+                "loaded again")
 
     def _slow_summary(self) -> str:
         """``"; cell 3, cell 5 ran longer than 20 s each"``, or nothing."""

@@ -181,6 +181,26 @@ def test_a_cell_slow_even_with_only_its_definitions_times_out(tmp_path):
     assert str(info.value) == "cell 0 ran longer than 1 s even with only its definitions"
 
 
+def test_restarts_together_load_for_at_most_a_few_whole_budgets(tmp_path):
+    """Each call that times out restarts the worker, which loads again: a submission
+    with a slow-but-under-budget cell and many hung functions must not grade forever."""
+    limits = sandbox.Limits(call_timeout=3, cell_timeout=1.5, load_timeout=1.5)
+    nb = notebook("import time\ntime.sleep(0.8)", "def f():\n    return 1")
+    with running(tmp_path, nb, ".ipynb", limits) as w:
+        starts = 1
+        while True:
+            w.close_process()
+            try:
+                w.start()
+            except WorkerFailure as exc:
+                assert exc.status == "timeout" and str(exc).endswith("so it was not loaded again")
+                break
+            starts += 1
+            assert starts < 10
+        assert 3 <= starts <= sandbox.LOAD_BUDGETS * 1.5 / 0.8 + 1
+        assert w.load_seconds <= sandbox.LOAD_BUDGETS * 1.5 + 1.5  # the last start is cut short
+
+
 @pytest.mark.parametrize("stmt, kept", [
     ("def f():\n    pass", True), ("class C:\n    pass", True), ("import numpy as np", True),
     ("from math import pi", True), ("EPS = 1e-8", True), ("A, [B, C] = 1, (2, -3.5)", True),
