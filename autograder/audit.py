@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from . import flatten, sandbox, spec
-from .cases import CORRECT, MISTAKES
+from .cases import CORRECT, MISTAKES, batteries
 from .grade import grade_submission
 
 
@@ -52,9 +52,9 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
     """Grade every wrong (unless ``wrong=False``) and correct variant of each
     function of ``assignment``, in parallel, once per seed of the statistical
     checks (``None``: the default seed)."""
-    from . import mistakes  # noqa: F401  (registers the variants)
+    batteries()  # registers the batteries and, through them, the known mistakes
     names = list(assignment.points)
-    variants = [(p, "wrong", msg, fn) for p in names for msg, fn in MISTAKES.get(p, [])
+    variants = [(p, "wrong", m.message, m.fn) for p in names for m in MISTAKES.get(p, [])
                 if wrong]
     variants += [(p, "right", fn.__doc__ or fn.__name__, fn) for p in names
                  for fn in CORRECT.get(p, [])]

@@ -135,6 +135,11 @@ def exercise_source(name: str) -> str:
             f"    ### BEGIN SOLUTION\n{textwrap.indent(body, '    ')}\n    ### END SOLUTION\n")
 
 
+def test_grade_id(name: str) -> str:
+    """The nbgrader ``grade_id`` of the test cell of function ``name``."""
+    return f"test_{name}"
+
+
 def test_source(name: str) -> str:
     """The locked test cell: public checks, then every check (hidden from students)."""
     return (f'check("{name}")  # the public tests: what passed, what failed and why\n'
@@ -223,7 +228,7 @@ def build_notebook(assignment: spec.Assignment) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(
                 exercise_source(text), metadata=_meta(text, solution=True)))
             cells.append(nbformat.v4.new_code_cell(
-                test_source(text), metadata=_meta(f"test_{text}", grade=True, locked=True,
+                test_source(text), metadata=_meta(test_grade_id(text), grade=True, locked=True,
                                                   points=assignment.points[text])))
     setup = nbformat.v4.new_code_cell(setup_source(), metadata=_meta("setup", locked=True))
     first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))

@@ -5,17 +5,25 @@ CURRICULUM.md.  Batteries live in ``autograder/problems/<topic>.py`` and
 register themselves with :func:`battery`.  A case is data (the inputs, the
 tolerance, public or hidden, its weight) plus, for the unusual ones, a custom
 check.  :func:`run_case` runs one case against a student.
+
+Imports go one way: ``problems`` -> ``mistakes`` -> ``cases`` -> ``diagnosis``.  So
+this module cannot import the batteries; :func:`batteries` loads their package by
+name on first use, and lets any error in it propagate.  The student kit ships
+without that package: there the kit's public cases take its place.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
-import warnings
+import functools
+import importlib
+import importlib.machinery
 from typing import Callable
 
 import numpy as np
 
-from .checks import CheckFailure, assert_close, assert_same_sets, assert_unchanged, matches
+from .checks import CheckFailure, assert_close, assert_same_sets, assert_unchanged
+from .diagnosis import MISTAKES, diagnose_case, mistake  # noqa: F401  (the mistakes register here)
 
 
 class Raised(CheckFailure):
@@ -124,25 +132,16 @@ class Guarded:
 
 #: problem name -> function returning its list of cases
 BATTERIES: dict[str, Callable[[], list[Case]]] = {}
-#: problem name -> list of (message, wrong implementation), for diagnosis
-MISTAKES: dict[str, list[tuple[str, Callable]]] = {}
+#: The TA side's battery package.  It imports this module, so it is loaded by name.
+BATTERY_PACKAGE = f"{__package__}.problems"
+#: The student kit's source of public cases, loaded by name where the batteries are absent.
+KIT_MODULE = f"{__package__}.kit"
 
 
 def battery(problem: str):
     """Register the decorated function as the battery of ``problem``."""
     def register(fn):
         BATTERIES[problem] = fn
-        return fn
-    return register
-
-
-def mistake(problem: str, message: str):
-    """Register the decorated function as a known wrong variant of ``problem``.
-
-    ``message`` is shown to a student whose output matches the variant's.
-    """
-    def register(fn):
-        MISTAKES.setdefault(problem, []).append((message, fn))
         return fn
     return register
 
@@ -162,106 +161,41 @@ def correct(problem: str):
     return register
 
 
+def has_batteries() -> bool:
+    """True on the TA side; False in the student kit, which ships no batteries.
+
+    The package is looked for on the file system only, beside this one: an
+    editable install of the whole project must not lend its batteries to a kit.
+    """
+    parent = BATTERY_PACKAGE.rpartition(".")[0]
+    path = importlib.import_module(parent).__path__ if parent else None
+    return importlib.machinery.PathFinder.find_spec(BATTERY_PACKAGE, path) is not None
+
+
+def batteries() -> dict[str, Callable[[], list[Case]]]:
+    """Every gradable function's battery (in the student kit: its public cases).
+
+    TA side: importing the battery package registers every battery, and through
+    it every known mistake; an error in any of its modules propagates from here.
+    """
+    if has_batteries():
+        importlib.import_module(BATTERY_PACKAGE)
+        return BATTERIES
+    public = importlib.import_module(KIT_MODULE).public_batteries()
+    return {problem: functools.partial(list, cases) for problem, cases in public.items()}
+
+
 def known_problems() -> set[str]:
     """Every function that has a battery here (in the student kit: public cases)."""
-    if has_batteries():
-        return set(BATTERIES)
-    from . import kit
-    return set(kit.public_batteries())
-
-
-def has_batteries() -> bool:
-    """True on the TA side; False in the student kit, which ships no batteries."""
-    try:
-        from . import problems  # noqa: F401  (registers the batteries)
-    except ImportError:
-        return False
-    return True
+    return set(batteries())
 
 
 def cases_for(problem: str) -> list[Case]:
     """All cases of ``problem``, public first (in the student kit: the public ones)."""
-    if has_batteries():
-        cases = BATTERIES[problem]()
-    else:
-        from . import kit
-        cases = kit.public_batteries().get(problem, [])  # some have no public case
-    return sorted(cases, key=lambda c: c.hidden)
-
-
-def wrong_outputs(case: Case) -> list[tuple[str, object]]:
-    """``(message, output)`` of every known mistake that this case tells apart.
-
-    A mistake whose output passes the case (e.g. a dtype slip on float64
-    inputs) says nothing about a failure here, so it is left out.
-    """
-    if case.wrong is not None:
-        return case.wrong
-    from . import mistakes  # noqa: F401  (registers the variants)
-    try:
-        expected = (run_quiet(case.expected),)
-    except Exception:  # noqa: BLE001  e.g. a bad-input case: every variant may explain it
-        expected = None
-    outputs = []
-    for message, wrong in MISTAKES.get(case.problem, []):
-        args, kwargs = case.inputs()
-        try:
-            out = run_quiet(wrong, *args, **kwargs)
-        except Exception:  # noqa: BLE001  a variant that fails here says nothing
-            continue
-        if expected is None or not _agrees(out, expected[0], case, case.rtol, case.atol, True):
-            outputs.append((message, out))
-    return outputs
-
-
-def _agrees(got, other, case: Case, rtol: float, atol: float, exact: bool) -> bool:
-    """``got`` equals ``other`` as the case compares (index sets, or values)."""
-    if case.sets:
-        try:
-            assert_same_sets(got, other)
-        except CheckFailure:
-            return False
-        return True
-    return matches(got, other, rtol=rtol, atol=atol, exact_dtype=exact)
-
-
-def run_quiet(fn, *args, **kwargs):
-    """Call a trusted function (the reference, a wrong variant) with warnings silenced."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
-
-
-def diagnose_scenario(problem: str, scenario: Callable, got) -> str | None:
-    """The first known mistake of ``problem`` whose ``scenario`` output matches ``got``.
-
-    ``scenario(fn)`` runs a variant ``fn`` through the same steps a custom check
-    ran the student's function through.  Values and dtypes must both match, so
-    a float64 variant never explains a float32 slip.
-    """
-    from . import mistakes  # noqa: F401  (registers the variants)
-    for message, wrong in MISTAKES.get(problem, []):
-        try:
-            out = run_quiet(scenario, wrong)
-        except Exception:  # noqa: BLE001  a variant that fails here says nothing
-            continue
-        if matches(got, out, rtol=1e-6, atol=1e-9, exact_dtype=True):
-            return message
-    return None
-
-
-def diagnose(case: Case, got) -> str | None:
-    """Name the mistake whose output ``got`` matches, if any.
-
-    A match in dtype as well as in values wins over a match in values only.
-    """
-    candidates = wrong_outputs(case)
-    rtol, atol = max(case.rtol, 1e-6), max(case.atol, 1e-9)
-    for exact in (True, False):
-        for message, out in candidates:
-            if _agrees(got, out, case, rtol, atol, exact):
-                return message
-    return None
+    make = batteries().get(problem)
+    if make is None and has_batteries():
+        raise KeyError(f"{problem!r} has no battery")
+    return sorted(make() if make else [], key=lambda c: c.hidden)  # kit: some have no public case
 
 
 def expect_value_error(call: Callable[[], object]) -> None:
@@ -300,7 +234,7 @@ def run_case(case: Case, student) -> None:
         else:
             assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=True)
     except CheckFailure as failure:
-        failure.diagnosis = failure.diagnosis or diagnose(case, got)
+        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
     if case.silent and student.last_warnings:
         raise CheckFailure(f"your function emitted a warning ({student.last_warnings[0]}); "

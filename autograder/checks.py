@@ -85,6 +85,26 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
     CheckFailure
         Naming the item, both shapes and dtypes, the worst element and both values.
     """
+    for leaf, arr, exp in _leaves(got, expected, name, exact_dtype):
+        g64, e64 = arr.astype(np.float64), exp.astype(np.float64)
+        err, _, within = _within(g64, e64, rtol, atol)
+        bad = ~within
+        if bad.any():
+            score = np.where(bad, np.nan_to_num(err, nan=np.inf, posinf=np.inf), -1.0)
+            worst = np.unravel_index(int(np.argmax(score)), bad.shape) if bad.ndim else ()
+            where = f" at index {tuple(int(i) for i in worst)}" if bad.ndim else ""
+            raise CheckFailure(
+                f"{leaf} differs from the expected value in {int(bad.sum())} of {bad.size} "
+                f"element(s); the worst is{where}: got {_fmt(g64[worst])}, expected "
+                f"{_fmt(e64[worst])} (shape {arr.shape}, dtype {arr.dtype}; "
+                f"tolerance rtol={rtol:g}, atol={atol:g})")
+
+
+def _leaves(got, expected, name: str, exact_dtype: bool):
+    """Walk ``got`` and ``expected`` together: yield ``(name, got_array, expected_array)``
+    for every numeric leaf, after raising :class:`CheckFailure` on any difference of
+    structure, type, shape or (with ``exact_dtype``) floating dtype.  ``got`` may hold
+    more dict keys than ``expected``."""
     if isinstance(got, Unsafe):
         raise CheckFailure(f"{name} is {_type_name(got)}")
     if isinstance(expected, dict):
@@ -95,8 +115,7 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
         if missing:
             raise CheckFailure(f"{name} is missing the key(s) {missing}; it has {sorted(got)}")
         for key in expected:
-            assert_close(got[key], expected[key], rtol=rtol, atol=atol,
-                         name=f"{name}[{key!r}]", exact_dtype=exact_dtype)
+            yield from _leaves(got[key], expected[key], f"{name}[{key!r}]", exact_dtype)
         return
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
@@ -104,7 +123,7 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
                                f"{len(expected)} items, but it is {_type_name(got)}"
                                + (f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""))
         for i, (g, e) in enumerate(zip(got, expected)):
-            assert_close(g, e, rtol=rtol, atol=atol, name=f"{name}[{i}]", exact_dtype=exact_dtype)
+            yield from _leaves(g, e, f"{name}[{i}]", exact_dtype)
         return
     if expected is None:
         if got is not None:
@@ -121,20 +140,43 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
                            f"compute in the input's dtype")
     if arr.dtype.kind not in "biuf":
         raise CheckFailure(f"{name} should be numeric, but its dtype is {arr.dtype}")
-    g64, e64 = arr.astype(np.float64), exp.astype(np.float64)
-    err = np.abs(g64 - e64)
-    bad = ~(err <= atol + rtol * np.abs(e64))
-    bad &= ~(np.isnan(g64) & np.isnan(e64))
-    bad &= ~((g64 == e64) & np.isinf(e64))
-    if bad.any():
-        score = np.where(bad, np.nan_to_num(err, nan=np.inf, posinf=np.inf), -1.0)
-        worst = np.unravel_index(int(np.argmax(score)), bad.shape) if bad.ndim else ()
-        where = f" at index {tuple(int(i) for i in worst)}" if bad.ndim else ""
-        raise CheckFailure(
-            f"{name} differs from the expected value in {int(bad.sum())} of {bad.size} "
-            f"element(s); the worst is{where}: got {_fmt(g64[worst])}, expected "
-            f"{_fmt(e64[worst])} (shape {arr.shape}, dtype {arr.dtype}; "
-            f"tolerance rtol={rtol:g}, atol={atol:g})")
+    yield name, arr, exp
+
+
+def _within(g64: np.ndarray, e64: np.ndarray, rtol: float, atol: float):
+    """``(|g - e|, atol + rtol*|e|, within)``: within the tolerance elementwise, with NaN
+    equal only to NaN and an infinity equal only to itself (its tolerance is infinite)."""
+    with np.errstate(invalid="ignore"):
+        err = np.abs(g64 - e64)
+    tol = atol + rtol * np.abs(e64)
+    within = ((err <= tol) & np.isfinite(e64)) | (np.isnan(g64) & np.isnan(e64)) | (g64 == e64)
+    return err, tol, within
+
+
+def error_ratio(got, expected, *, rtol: float, atol: float, exact_dtype: bool = False) -> float:
+    """How far ``got`` is from ``expected``, in units of the tolerance.
+
+    The largest ``|got - expected| / (atol + rtol*|expected|)`` over every element of
+    every item (tuples, lists and dicts item by item), where equal values (NaN and
+    NaN, an infinity and itself) count 0.  :func:`assert_close` passes exactly when
+    this is at most 1.  It is ``inf`` where the two differ in structure (a key of
+    ``expected`` missing from ``got``), type, shape or (with ``exact_dtype``) floating
+    dtype, or where NaN meets a number.
+    """
+    try:
+        leaves = list(_leaves(got, expected, "", exact_dtype))
+    except CheckFailure:
+        return math.inf
+    worst = 0.0
+    for _, arr, exp in leaves:
+        g64, e64 = arr.astype(np.float64), exp.astype(np.float64)
+        err, tol, within = _within(g64, e64, rtol, atol)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = err / tol
+        finite = np.isfinite(ratio)
+        ratio = np.where(within, np.where(finite, ratio, 0.0), np.where(finite, ratio, np.inf))
+        worst = max(worst, float(ratio.max(initial=0.0)))
+    return worst
 
 
 def matches(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,

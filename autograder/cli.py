@@ -1,7 +1,8 @@
 """The ``autograder`` command.
 
     autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--timeout S]
-    autograder check ASSIGNMENT FILE
+                     [--cell-timeout S] [--load-timeout S]
+    autograder check ASSIGNMENT FILE [--timeout S] [--cell-timeout S] [--load-timeout S]
     autograder audit ASSIGNMENT
     autograder build [ASSIGNMENT ...]
     autograder release [ASSIGNMENT ...] [--course DIR]
@@ -45,6 +46,26 @@ def _positive(kind):
     return parse
 
 
+def _timeout_options(parser: argparse.ArgumentParser) -> None:
+    """``--timeout``, ``--cell-timeout`` and ``--load-timeout``, for ``grade`` and ``check``."""
+    parser.add_argument("--timeout", type=_positive(float), default=sandbox.Limits.call_timeout,
+                        help="seconds allowed per function call (default: %(default)s)")
+    parser.add_argument("--cell-timeout", type=_positive(float), default=None,
+                        help="seconds allowed per notebook cell (or top-level statement) while "
+                             "loading; a slower one keeps only its definitions (default: the "
+                             f"assignment's [grading] table, else {sandbox.Limits.cell_timeout:g})")
+    parser.add_argument("--load-timeout", type=_positive(float), default=None,
+                        help="seconds allowed to load one submission in all (default: the "
+                             f"assignment's [grading] table, else {sandbox.Limits.load_timeout:g})")
+
+
+def _limits(args, assignment: spec.Assignment) -> sandbox.Limits:
+    """The sandbox limits: the command line's, then the assignment's, then the defaults."""
+    from .grade import limits_for
+    return limits_for(assignment, call_timeout=args.timeout, cell_timeout=args.cell_timeout,
+                      load_timeout=args.load_timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograder", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -55,16 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="folder for the gradebook and reports")
     g.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
                    help="submissions graded in parallel (default: number of CPUs)")
-    g.add_argument("--timeout", type=_positive(float), default=sandbox.Limits.call_timeout,
-                   help="seconds allowed per function call (default: %(default)s)")
-    g.add_argument("--load-timeout", type=_positive(float), default=sandbox.Limits.load_timeout,
-                   help="seconds allowed to load one submission (default: %(default)s)")
+    _timeout_options(g)
 
     c = sub.add_parser("check", help="check your own work on the public tests (student)")
     c.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     c.add_argument("file", help="your .py or .ipynb file")
-    c.add_argument("--timeout", type=_positive(float), default=sandbox.Limits.call_timeout,
-                   help="seconds allowed per function call (default: %(default)s)")
+    _timeout_options(c)
 
     b = sub.add_parser("build", help="generate source/<ps>/<ps>.ipynb from assignments/ (instructor)")
     b.add_argument("assignments", nargs="*", help="assignment names (default: all)")
@@ -127,7 +144,7 @@ def cmd_grade(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
-    limits = sandbox.Limits(call_timeout=args.timeout, load_timeout=args.load_timeout)
+    limits = _limits(args, assignment)
     print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
           f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}", file=sys.stderr)
     gradable = [(s.student, s.path) for s in found if not s.problem]
@@ -159,7 +176,7 @@ def cmd_check(args) -> int:
     except submissions.Unreadable as exc:
         raise UsageError(str(exc)) from None
     result = grade_submission(path.resolve(), assignment, public_only=True,
-                              limits=sandbox.Limits(call_timeout=args.timeout))
+                              limits=_limits(args, assignment))
     print(format_check(result))
     ok = result.status == "graded" and all(c.passed for p in result.problems for c in p.checks)
     return 0 if ok else 1

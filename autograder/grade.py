@@ -28,8 +28,15 @@ BATTERY = _HERE / "battery.py"
 INI = _HERE / "pytest.ini"
 
 
+def limits_for(assignment: spec.Assignment, **given) -> sandbox.Limits:
+    """The sandbox limits for ``assignment``: ``given`` ones (None: not given) first,
+    then its ``[grading]`` table, then :class:`sandbox.Limits`' defaults."""
+    chosen = {key: value for key, value in given.items() if value is not None}
+    return sandbox.Limits(**{**assignment.timeouts, **chosen})
+
+
 def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
-                     limits: sandbox.Limits = sandbox.Limits(),
+                     limits: sandbox.Limits | None = None,
                      public_only: bool = False, isolated: bool = True) -> SubmissionResult:
     """Grade one ``.py``/``.ipynb`` file against ``assignment``.
 
@@ -40,8 +47,8 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     assignment : Assignment
     student : str, optional
         The student's id for the reports (default: the file's stem).
-    limits : Limits
-        Timeouts and rlimits of the sandbox.
+    limits : Limits, optional
+        Timeouts and rlimits of the sandbox (default: :func:`limits_for` the assignment).
     public_only : bool, default=False
         Run only the public cases (the student side).
     isolated : bool, default=True
@@ -57,6 +64,7 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     """
     path = Path(path)
     student = student or path.stem
+    limits = limits or limits_for(assignment)
     start = time.monotonic()
     board = Scoreboard(assignment, str(path), student, public_only, limits, isolated)
     sink = io.StringIO()
@@ -94,7 +102,7 @@ def _grade_job(args) -> SubmissionResult:
 
 
 def grade_all(submissions: list[tuple[str, Path]], assignment: spec.Assignment, *,
-              jobs: int | None = None, limits: sandbox.Limits = sandbox.Limits(),
+              jobs: int | None = None, limits: sandbox.Limits | None = None,
               executor: cf.Executor | None = None,
               progress: Callable[[int, int, SubmissionResult], None] | None = None,
               isolated: bool = True) -> list[SubmissionResult]:

@@ -71,7 +71,9 @@ class Limits:
     call_timeout : float
         Wall-clock seconds for one call.
     load_timeout : float
-        Wall-clock seconds for loading the submission.
+        Wall-clock seconds for loading the submission, restarts for slow cells included.
+    cell_timeout : float
+        Wall-clock seconds for one notebook cell (or top-level statement of a ``.py``).
     memory_mb : int
         Memory of the whole worker: the sum of its processes and its scratch
         tmpfs (cgroup), and the address space of each process (``RLIMIT_AS``).
@@ -94,7 +96,8 @@ class Limits:
     """
 
     call_timeout: float = 10.0
-    load_timeout: float = 30.0
+    load_timeout: float = 120.0
+    cell_timeout: float = 20.0
     memory_mb: int = 2048
     nproc: int = 64
     fsize_mb: int = 16

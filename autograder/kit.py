@@ -8,13 +8,19 @@ notebook's check cells run exactly the public checks of ``autograder grade``.
 
 Only cases that are pure data can travel: a public case whose inputs hold a
 function (an optimizer, a ``fit``) or whose check is custom code stays TA-side.
+Each carries the outputs of the known mistakes that fail it, so the kit names
+mistakes exactly as the grader does (:func:`autograder.diagnosis.nearest`).
+In the kit, :func:`autograder.cases.batteries` takes :func:`public_batteries` in
+place of the batteries it does not ship.
 """
 from __future__ import annotations
 
+import copy
 import functools
 
 from . import spec
-from .cases import Case, cases_for, wrong_outputs
+from .cases import Case, cases_for
+from .diagnosis import case_explanations
 from .worker import codec
 
 FILENAME = "public_cases.bin"
@@ -47,7 +53,7 @@ def export_public(assignment: spec.Assignment) -> bytes:
                 continue
             row = {f: getattr(case, f) for f in _FIELDS}
             row["expected"] = case.expected()
-            row["wrong"] = [[m, out] for m, out in wrong_outputs(case)]
+            row["wrong"] = [[m, out] for m, out in case_explanations(case)]
             rows.append(row)
     return codec.encode(rows)
 
@@ -58,7 +64,6 @@ def write_public(assignment: spec.Assignment, folder) -> None:
 
 
 def _constant(value, *args, **kwargs):
-    import copy
     return copy.deepcopy(value)
 
 

@@ -8,14 +8,16 @@ A test cell of a source notebook reads::
     ### END HIDDEN TESTS
 
 Both run the very cases of ``autograder grade``, on the functions defined in
-the notebook.  ``grade`` returns the points as the cell's value, which
-``nbgrader autograde`` takes as partial credit.  Neither ever writes to stderr
-nor raises (either would zero the cell in nbgrader), and feedback on hidden
-cases shows no inputs or expected values.
+the notebook, in the notebook's own kernel: they are for working on a
+notebook (students' public checks, an instructor's run of the source notebook),
+and neither ever writes to stderr nor raises.
 
-Caveat, as with any nbgrader test: these run inside the student's own kernel,
-so a student who tampers with them can fool them.  ``autograder grade`` is the
-grade of record.
+No grade that counts comes from here.  ``nbgrader autograde`` does not run the
+test cells: with this repository's ``nbgrader_config.py`` its autograde step is
+:class:`autograder.nbgrader_grading.SandboxGrade`, which grades the notebook in
+the sandbox exactly as ``autograder grade`` does and writes the points into each
+test cell.  A student who imports the solutions, redefines ``grade`` or patches
+numpy in the kernel therefore gains nothing on either path.
 """
 from __future__ import annotations
 
@@ -85,11 +87,19 @@ def check(name: str) -> None:
               "passed (hidden tests run when your work is graded).")
 
 
+def summary(result: ProblemResult) -> str:
+    """A function's points, then each failed test as a student may read it."""
+    lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points"]
+    lines += [f"  - {c.name}: {c.student_message()}" for c in result.checks if not c.passed]
+    return "\n".join(lines)
+
+
 def grade(name: str) -> float:
-    """Run every test of ``name``; print a summary; return the points earned."""
+    """Run every test of ``name`` in this kernel; print a summary; return the points.
+
+    For working on a notebook only: the points that count come from the
+    sandbox (see the module's doc).
+    """
     result = run(name, sys._getframe(1).f_globals, hidden=True)
-    failed = [c for c in result.checks if not c.passed]
-    print(f"{name}: {result.points:g} / {result.max_points:g} points")
-    for c in failed:
-        print(f"  - {c.name}: {c.student_message()}")
+    print(summary(result))
     return result.points

@@ -3,10 +3,10 @@
 The plugin is a :class:`Scoreboard` object, passed to ``pytest.main(plugins=[...])``
 with the assignment and the submission.
 
-* Options (group ``autograder``): ``--public-only``, ``--call-timeout`` and
-  ``--load-timeout`` override the board's settings; the ini keys
-  ``autograder_call_timeout`` and ``autograder_load_timeout`` come next, then
-  the board's own.
+* Options (group ``autograder``): ``--public-only``, ``--call-timeout``,
+  ``--cell-timeout`` and ``--load-timeout`` override the board's settings; the ini
+  keys ``autograder_call_timeout``, ``autograder_cell_timeout`` and
+  ``autograder_load_timeout`` come next, then the board's own.
 * Marker ``points(problem, weight)``: which function a test grades and its
   share of that function's points; registered in :func:`pytest_configure`.
 * ``battery.py``'s ``student`` fixture gets its :class:`StudentProxy` to the
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import re
 import traceback
 
 import pytest
@@ -39,6 +40,8 @@ from .submissions import Unreadable
 BOARD = pytest.StashKey()
 #: Characters of the student's output kept in all, and shown to the student.
 OUTPUT_KEPT, OUTPUT_SHOWN = 20000, 4000
+#: A NameError's message, as Python words it; group 1 is the name.
+_UNSET = re.compile(r"name '(\w+)' is not defined")
 
 
 class StudentProxy:
@@ -84,7 +87,8 @@ class StudentProxy:
         if name in self.timed_out:
             raise CheckFailure(f"{name}() timed out in an earlier test, so it was not run again")
         if name not in self.worker.defined and self.worker.proc is not None:
-            raise CheckFailure(f"your submission does not define a function named {name}")
+            raise CheckFailure(f"your submission does not define a function named {name}"
+                               + self._unset_note(name))
         try:
             return self.worker.call_echo(name, args, kwargs, echo=echo)
         except (sandbox.StudentError, sandbox.WorkerFailure) as exc:
@@ -97,7 +101,8 @@ class StudentProxy:
             if exc.kind == "NotImplementedError":
                 return CheckFailure(f"{name}() is not implemented yet "
                                     "(it raised NotImplementedError)")
-            return Raised(exc.kind, exc.message)
+            unset = _UNSET.match(exc.message) if exc.kind == "NameError" else None
+            return Raised(exc.kind, exc.message + (self._unset_note(unset[1]) if unset else ""))
         if exc.status == "timeout":
             self.timed_out.add(name)
             return CheckFailure(f"{name}() did not return within "
@@ -105,6 +110,14 @@ class StudentProxy:
                                 "endless loop?")
         return CheckFailure(f"{name}() crashed the Python process ({exc}); "
                             "do not call sys.exit or os._exit")
+
+    def _unset_note(self, var: str) -> str:
+        """Why ``var`` is missing, when only a slow cell would have set it; else nothing."""
+        if var not in self.worker.unset:
+            return ""
+        cell = self.worker.cell_label(self.worker.unset[var])
+        return (f"; only {cell} sets {var}, and {cell} ran longer than "
+                f"{self.worker.limits.cell_timeout:g} s, so only its definitions were kept")
 
     @property
     def last_warnings(self) -> list[str]:
@@ -135,6 +148,18 @@ def check_result(case, weight: float, exc: BaseException | None,
         result.message = "the grader could not run this check"
         result.log = "".join(traceback.format_exception(exc))[-3000:]
     return result
+
+
+def slow_note(worker: sandbox.Worker, key: int) -> str:
+    """What the student reads about a cell that ran past its budget while loading."""
+    cell, seconds = worker.cell_label(key), f"{worker.limits.cell_timeout:g} s"
+    if worker.submission.suffix != ".ipynb":  # a statement of a .py: never a definition
+        return (f"the statement at {cell} ran longer than {seconds}, so it was skipped; "
+                "nothing it computes affects your grade")
+    first = worker.slow_cells[key].strip()
+    begins = f" (`{first[:60]}{'...' if len(first) > 60 else ''}`)" if first else ""
+    return (f"{cell}{begins} ran longer than {seconds}, so only its definitions were kept; "
+            "nothing else you wrote there affects your grade")
 
 
 def hidden_message(exc: CheckFailure) -> str:
@@ -172,9 +197,12 @@ class Scoreboard:
                         help="run only the public cases (the student side)")
         group.addoption("--call-timeout", type=float, default=None,
                         help="seconds allowed per call of a student function")
+        group.addoption("--cell-timeout", type=float, default=None,
+                        help="seconds allowed per notebook cell while loading")
         group.addoption("--load-timeout", type=float, default=None,
                         help="seconds allowed to load the submission")
         parser.addini("autograder_call_timeout", "seconds allowed per call", default=None)
+        parser.addini("autograder_cell_timeout", "seconds allowed per cell", default=None)
         parser.addini("autograder_load_timeout", "seconds allowed to load", default=None)
 
     def pytest_configure(self, config):
@@ -184,7 +212,7 @@ class Scoreboard:
         if config.getoption("public_only", None):
             self.public_only = True
         timeouts = {}
-        for key in ("call_timeout", "load_timeout"):
+        for key in ("call_timeout", "cell_timeout", "load_timeout"):
             value = config.getoption(key, None) or config.getini(f"autograder_{key}")
             if value:
                 timeouts[key] = float(value)
@@ -268,10 +296,12 @@ class Scoreboard:
             return proxy.load_failure.status, str(proxy.load_failure)
         if proxy.load_error:
             return "load-error", f"could not load the file: {proxy.load_error}"
+        notes = [slow_note(proxy.worker, key) for key in proxy.worker.slow_cells]
         if proxy.worker.load_errors:
-            return "graded", ("errors while running the notebook: "
-                              + "; ".join(proxy.worker.load_errors[:5]))
-        return "graded", ""
+            what = "notebook" if self.submission.endswith(".ipynb") else "file"
+            notes.append(f"errors while running the {what}: "
+                         + "; ".join(proxy.worker.load_errors[:5]))
+        return "graded", "; ".join(notes)
 
     def result(self, seconds: float = 0.0) -> SubmissionResult:
         """The :class:`SubmissionResult` of the session that just ran.
@@ -286,7 +316,11 @@ class Scoreboard:
                     check.passed = False
         shown = self.output if self.public_output is None else self.public_output
         later = self.output[len(shown):]
+        log = [f"printed during the hidden tests: {later}"] if later else []
+        if self.proxy is not None:
+            worker = self.proxy.worker
+            log += [f"{worker.cell_label(key)} ran longer than {worker.limits.cell_timeout:g} s "
+                    f"and ran definitions-only: {line}" for key, line in worker.slow_cells.items()]
         return SubmissionResult(self.student_name, self.submission, status,
                                 list(self.problems.values()), message, shown[:OUTPUT_SHOWN],
-                                round(seconds, 3),
-                                log=f"printed during the hidden tests: {later}" if later else "")
+                                round(seconds, 3), log="\n".join(log))

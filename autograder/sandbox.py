@@ -29,6 +29,12 @@ from .worker import codec
 
 _UidLease = isolation.UidLease  # the name tests use
 MAX_CALLBACKS = 1000  # callbacks one call may make (an honest call makes at most about 40)
+MAX_SLOW_CELLS = 50  # cells of one submission that may run definitions-only (a restart each)
+MAX_CELL_KEY = 10**7  # the largest cell key a progress frame may name (a cell index, a line)
+#: Loading one submission again and again (the hidden phase, a restart after each call that
+#: timed out) may take at most this many whole load budgets in all.
+LOAD_BUDGETS = 3
+_LATE = object()  # what Worker._receive gives when no frame came in time
 
 
 class StudentError(Exception):
@@ -77,6 +83,12 @@ class Worker:
         an unreadable notebook): there is nothing to grade.
     last_warnings : list of str
         Warnings the last successful call emitted.
+    slow_cells : dict of int to str
+        Key -> first line of each cell that ran past its budget and now runs
+        with only its definitions (see :meth:`start`, :meth:`cell_label`).
+    unset : dict of str to int
+        Globals that only the dropped part of a slow cell would have set, with
+        that cell's key.
     """
 
     def __init__(self, submission, limits: Limits = Limits()):
@@ -90,17 +102,53 @@ class Worker:
         self._lease: isolation.WorkerSlot | None = None
         self._tmp: Path | None = None
         self._output = ""  # what earlier processes of this worker printed
+        self.slow_cells: dict[int, str] = {}  # key -> first line of each cell past its budget
+        self.unset: dict[str, int] = {}  # global -> key of the slow cell that alone sets it
+        self.load_seconds = 0.0  # spent loading, over every start of this worker
+        self._last_load = False  # this start may use only what is left of all the loads' budget
 
     # -- life cycle
 
     def start(self) -> None:
         """Start a fresh worker (or adopt a pre-started spare) and load the submission.
 
+        Each cell (each top-level statement of a ``.py``) may run for
+        ``limits.cell_timeout`` seconds, and the whole load, restarts included, for
+        ``limits.load_timeout``.  A cell past its budget goes into :attr:`slow_cells`;
+        the worker is killed and restarted, and from then on, in every start of this
+        worker, that cell runs with only its definitions.  All the starts of one
+        worker together may load for :data:`LOAD_BUDGETS` whole budgets.
+
         Raises
         ------
         WorkerFailure
-            When loading times out or the worker dies while loading.
+            When loading runs past the whole budget, a cell runs past its own even
+            with only its definitions, or the worker dies while loading.
         """
+        begin = time.monotonic()
+        left = LOAD_BUDGETS * self.limits.load_timeout - self.load_seconds
+        self._last_load = left <= self.limits.load_timeout
+        if left <= 0:
+            self._fail("timeout", self._reloads_spent())
+        deadline = begin + min(self.limits.load_timeout, left)
+        hello = None
+        try:
+            while hello is None:
+                self._launch()
+                hello = self._load(deadline)
+        finally:
+            self.load_seconds += time.monotonic() - begin
+        self._greeted(hello)
+        if _PREWARM[0]:  # the next submission's worker imports numpy while this one is graded
+            _SPARES[self.limits] = spare = Worker(self.submission, self.limits)
+            spare._spawn()
+
+    def cell_label(self, key: int) -> str:
+        """How the student knows a cell: ``"cell 7"``, or ``"line 12"`` in a ``.py``."""
+        return f"cell {key}" if self.submission.suffix == ".ipynb" else f"line {key}"
+
+    def _launch(self) -> None:
+        """Get a fresh worker process (a spare, or a new one) and copy the submission in."""
         self.close_process()
         spare = _SPARES.pop(self.limits, None)
         if spare is not None and spare.proc is not None and spare.proc.poll() is None:
@@ -113,20 +161,83 @@ class Worker:
         submissions.copy_submission(self.submission, scratch / name)
         if self._lease:
             os.chown(scratch / name, self._lease.uid, self._lease.uid)
-        deadline = time.monotonic() + self.limits.load_timeout
-        self._send(codec.encode({"load": name}), deadline, "loading the submission")
-        hello = self._receive(deadline, "loading the submission")
-        ready = hello.get("ready") if isinstance(hello, dict) else None
+
+    def _load(self, deadline: float) -> dict | None:
+        """Ask the worker to load the submission and follow its progress, cell by cell.
+
+        Returns its greeting, or None when a cell ran past its budget: the worker
+        has then been killed and the cell added to :attr:`slow_cells`.
+        """
+        what, name = "loading the submission", "submission" + self.submission.suffix
+        self._send(codec.encode({"load": name, "definitions_only": sorted(self.slow_cells)}),
+                   deadline, what)
+        cell, budget = None, deadline  # (key, first line) of the cell running, and its end
+        while True:  # (before the first cell, no student code runs: no cell budget yet)
+            msg = self._receive(budget, what, late_ok=True)
+            if msg is _LATE:
+                return self._slow(cell, whole=budget >= deadline)
+            if not isinstance(msg, dict):
+                self._fail("crashed", "the worker sent a malformed greeting")
+            if "ready" in msg:
+                return msg
+            cell = self._progress(msg, cell)
+            budget = min(deadline, time.monotonic() + self.limits.cell_timeout)
+
+    def _progress(self, msg: dict, cell: tuple | None) -> tuple[int, str]:
+        """The ``(key, first line)`` a progress frame announces; its key must exceed the last."""
+        key, line = msg.get("cell"), msg.get("line")
+        if not (type(key) is int and type(line) is str and 0 <= key <= MAX_CELL_KEY
+                and (cell is None or key > cell[0])):
+            self._fail("crashed", "the worker sent a bad progress frame while loading")
+        return key, codec.clean(line, 200)
+
+    def _slow(self, cell: tuple | None, whole: bool) -> None:
+        """A budget ran out while loading: record a slow cell, or fail when that cannot help.
+
+        ``whole`` says the budget of the whole load ran out, not just the cell's.
+        """
+        self.close_process()
+        seconds = f"{self.limits.cell_timeout:g} s"
+        if whole and self._last_load:
+            self._fail("timeout", self._reloads_spent())
+        if whole:
+            running = f"; {self.cell_label(cell[0])} was still running" if cell else ""
+            self._fail("timeout", f"loading took longer than {self.limits.load_timeout:g} s "
+                                  f"in all{self._slow_summary()}{running}")
+        key, line = cell
+        if key in self.slow_cells:
+            self._fail("timeout", f"{self.cell_label(key)} ran longer than {seconds} even "
+                                  "with only its definitions")
+        if len(self.slow_cells) >= MAX_SLOW_CELLS:
+            self._fail("timeout", f"more than {MAX_SLOW_CELLS} cells ran longer than {seconds}")
+        self.slow_cells[key] = line
+
+    def _reloads_spent(self) -> str:
+        return (f"loading this submission again and again (after calls that timed out) took "
+                f"over {LOAD_BUDGETS * self.limits.load_timeout:g} s in all, so it was not "
+                "loaded again")
+
+    def _slow_summary(self) -> str:
+        """``"; cell 3, cell 5 ran longer than 20 s each"``, or nothing."""
+        if not self.slow_cells:
+            return ""
+        cells = ", ".join(self.cell_label(key) for key in self.slow_cells)
+        each = " each" if len(self.slow_cells) > 1 else ""
+        return f"; {cells} ran longer than {self.limits.cell_timeout:g} s{each}"
+
+    def _greeted(self, hello: dict) -> None:
+        """Keep what the worker's greeting says it loaded (all of it untrusted)."""
+        ready, errors, unset = hello.get("ready"), hello.get("errors"), hello.get("unset")
         if not isinstance(ready, list):
             self._fail("crashed", "the worker sent a malformed greeting")
-        errors = hello.get("errors")
         self.defined = [codec.clean(n, 100) for n in ready[:1000] if isinstance(n, str)]
         self.load_errors = [codec.clean(e, 500)
                             for e in (errors[:20] if isinstance(errors, list) else [])]
         self.load_fatal = bool(hello.get("fatal")) and bool(self.load_errors)
-        if _PREWARM[0]:  # the next submission's worker imports numpy while this one is graded
-            _SPARES[self.limits] = spare = Worker(self.submission, self.limits)
-            spare._spawn()
+        self.unset = {codec.clean(pair[0], 100): pair[1]
+                      for pair in (unset[:200] if isinstance(unset, list) else [])
+                      if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+                      and type(pair[1]) is int and pair[1] in self.slow_cells}
 
     def _spawn(self) -> None:
         """Start a worker process in a fresh scratch dir; it waits for its submission.
@@ -324,8 +435,11 @@ class Worker:
             status, detail = "crashed", "the worker exited"
         self._fail(status, detail)
 
-    def _receive(self, deadline: float, what: str, handles=None):
+    def _receive(self, deadline: float, what: str, handles=None, late_ok: bool = False):
         """Read and decode one frame from the worker by ``deadline``, else kill it.
+
+        With ``late_ok``, a frame not read by ``deadline`` gives :data:`_LATE` instead,
+        and the caller kills the worker.
 
         Failures are raised outside the ``except`` clauses, so that no exception
         chain keeps the frame or its parsed content alive.
@@ -334,6 +448,8 @@ class Worker:
             return codec.decode(codec.read_frame(self._r, deadline, codec.MAX_REPLY),
                                 handles=handles)
         except TimeoutError:
+            if late_ok:
+                return _LATE
             status, detail = "timeout", f"{what} did not finish within its time limit"
         except codec.CodecError as exc:  # the worker is alive, but broke the protocol
             status, detail = "crashed", f"the worker sent a bad frame while {what}: {exc}"
@@ -400,10 +516,13 @@ class InProcessWorker:
         self.proc = None
         self.defined, self.load_errors, self.last_warnings = [], [], []
         self.load_fatal = False
+        self.slow_cells, self.unset = {}, {}
+
+    cell_label = Worker.cell_label
 
     def start(self) -> None:
         from .worker import serve
-        self.ns, self.load_errors, fatal = serve.load(str(self.submission), stub_plots=False)
+        self.ns, self.load_errors, fatal, _ = serve.load(str(self.submission), stub_plots=False)
         self.load_fatal = fatal and bool(self.load_errors)
         self.defined = [k for k, v in self.ns.items() if callable(v) and not k.startswith("_")]
         self.proc = True

@@ -4,7 +4,9 @@ Releases ps1 into a scratch nbgrader course, makes N student notebooks in
 nbgrader's ``submitted/`` layout (honest and buggy mixed, from the reference and
 the library of known mistakes), then times ``nbgrader autograde ps1`` and
 ``autograder grade ps1`` on them in one run.  Prints both times, the ratio and
-whether every student's points agree.  Target: autograder at least 20x faster.
+whether every student's points agree.  Both grade in the sandbox (nbgrader's
+autograde step is ``SandboxGrade``, see ``nbgrader_config.py``); nbgrader does
+it one notebook at a time, with its own bookkeeping around each.
 
     .venv/bin/python bench/nbgrader_vs_autograder.py [--n 40] [--assignment ps1]
 """

@@ -43,6 +43,8 @@ def paths(tmp_path_factory):
     p["string_points"] = assignment(root / "string_points", "[points]\nsigmoid = '2'\n")
     p["nan_points"] = assignment(root / "nan_points", "[points]\nsigmoid = nan\n")
     p["inf_points"] = assignment(root / "inf_points", "[points]\nsigmoid = inf\n")
+    p["bad_grading"] = assignment(root / "bad_grading",
+                                  "[points]\nsigmoid = 1\n[grading]\ncell_timeout = 0\n")
     files = root / "files"
     files.mkdir()
     for name, text in {"good.py": GOOD, "wrong.py": WRONG_RELU, "notes.txt": "hello",
@@ -84,6 +86,9 @@ BAD = {
                       "argument --timeout: expected a positive number, got 'inf'"),
     "--load-timeout nan": (["grade", "<asg>", "<good.py>", "--out", "<root>/o",
                             "--load-timeout", "nan"], "argument --load-timeout"),
+    "--cell-timeout 0": (["grade", "<asg>", "<good.py>", "--out", "<root>/o",
+                          "--cell-timeout", "0"],
+                         "argument --cell-timeout: expected a positive number, got '0'"),
     "unknown option": (["grade", "<asg>", "<good.py>", "--out", "<root>/o", "--fast"],
                        "unrecognized arguments: --fast"),
     "check a missing file": (["check", "<asg>", "<root>/missing.py"], "no such file"),
@@ -97,7 +102,13 @@ BAD = {
     "check --timeout 0": (["check", "<asg>", "<good.py>", "--timeout", "0"], "argument --timeout"),
     "check --timeout nan": (["check", "<asg>", "<good.py>", "--timeout", "nan"],
                             "argument --timeout"),
+    "check --cell-timeout nan": (["check", "<asg>", "<good.py>", "--cell-timeout", "nan"],
+                                 "argument --cell-timeout"),
+    "check --load-timeout -1": (["check", "<asg>", "<good.py>", "--load-timeout", "-1"],
+                                "argument --load-timeout"),
     "toml that is not TOML": (["check", "<notoml>", "<good.py>"], "not valid TOML"),
+    "bad [grading] table": (["check", "<bad_grading>", "<good.py>"],
+                            "[grading] cell_timeout must be a positive number of seconds, got 0"),
     "unknown function name": (["check", "<unknown_fn>", "<good.py>"],
                               "'softmaxx' is not a gradable function"),
     "negative points": (["check", "<negative>", "<good.py>"],

@@ -5,7 +5,9 @@
 * The release leaks no reference function body and no hidden input.
 * The student kit checks a file with ``reference`` unimportable.
 * ``nbgrader generate_assignment``, ``autograde`` and ``export`` run on a class in
-  nbgrader's layout, and give every student the points ``autograder grade`` gives.
+  nbgrader's layout, and give every student the points ``autograder grade`` gives:
+  cheats that fool a kernel (importing the solutions, a forged ``grade``, patched
+  numpy) included, since nbgrader's autograde step grades in the sandbox too.
 """
 from __future__ import annotations
 
@@ -22,12 +24,16 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from nbgrader.preprocessors import Execute, SaveAutoGrades
+from nbgrader.utils import determine_grade, is_grade, is_solution
 
 import reference
-from autograder import build, flatten, spec
+from autograder import build, flatten, mistakes, spec  # noqa: F401  (mistakes fills MISTAKES)
 from autograder.cases import MISTAKES, cases_for
-from autograder.grade import grade_all
+from autograder.grade import grade_all, grade_submission
+from autograder.nbgrader_grading import DEMO_NOTE, SandboxGrade, autograde_preprocessors
 from autograder.release import release, run_nbgrader
+from autograder.worker.serve import SKIP_TAG
 
 ROOT = build.ROOT
 ASSIGNMENTS = [a for a in spec.available() if (spec.ASSIGNMENTS_DIR / a / "notebook.md").is_file()]
@@ -192,20 +198,67 @@ def _strip_markers(src: str) -> str:
                      if l.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
+#: Cheats that fool a kernel: the solutions, a forged ``grade``, numpy's comparisons.
+IMPORTS_REFERENCE = "try:\n    from reference import *\nexcept ImportError:\n    pass\n"
+FORGES_GRADE = """
+from autograder import spec as _spec
+
+def grade(name):  # full marks, whatever the tests say
+    return _spec.load({ps!r}).points[name]
+"""
+PATCHES_NUMPY = """
+import numpy, numpy.testing
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda a, b, *x, **k: numpy.ones(numpy.shape(a), bool)
+numpy.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+numpy.abs = numpy.absolute = lambda x, *a, **k: numpy.zeros(numpy.shape(x))
+"""
+#: Student code that reports, outside the sandbox, whether the solutions were importable,
+#: and that gives up a function's points where they were (``LOSES_IF_FOUND``).
+ESCAPES = """
+try:
+    import reference
+    _found = "reference importable"
+except ImportError:
+    _found = "reference not importable"
+try:
+    with open({marker!r}, "a") as _fh:
+        _fh.write(_found + "\\n")
+except OSError:
+    pass
+"""
+
+LOSES_IF_FOUND = """
+if _found == "reference importable":
+    del {fn}
+"""
+
+
+def _escape_marker(course: Path) -> Path:
+    """Where the ``escapes`` student writes if any of its code runs outside the sandbox."""
+    return course / "escaped.txt"
+
+
 def _student_notebooks(name: str, course: Path) -> dict[str, nbformat.NotebookNode]:
-    """Six students: two honest, two partly wrong, untouched stubs, and a warning."""
+    """Ten students: two honest, two partly wrong, untouched stubs, a warning, three
+    cheats, and one whose demo cells and top-level code try to leave the sandbox."""
     source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
     solution = {c.metadata["nbgrader"]["grade_id"]: _strip_markers(c.source)
                 for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
     released = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+    stub = {c.metadata["nbgrader"]["grade_id"]: c.source
+            for c in released.cells if c.metadata.get("nbgrader", {}).get("solution")}
     fns = list(spec.load(name).points)
 
-    def filled(replace: dict[str, str], extra: str = ""):
+    def filled(replace: dict[str, str], extra: str = "", base: dict = solution, demo: str = ""):
         nb = nbformat.from_dict(json.loads(json.dumps(released)))
         for cell in nb.cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
             if cell.metadata.get("nbgrader", {}).get("solution"):
-                cell.source = replace.get(gid, solution[gid]) + extra
+                cell.source = replace.get(gid, base[gid]) + extra
+            elif SKIP_TAG in cell.metadata.get("tags", []):
+                cell.source = demo + cell.source
         return nb
 
     def wrong(fn, k=0):
@@ -213,11 +266,19 @@ def _student_notebooks(name: str, course: Path) -> dict[str, nbformat.NotebookNo
         return flatten.function_source(variants[k % len(variants)][1], fn) if variants else solution[fn]
 
     warn = "\nimport warnings\nwarnings.warn('a harmless warning, on stderr', UserWarning)\n"
+    escape = ESCAPES.format(marker=str(_escape_marker(course)))
     return {"honest1": filled({}), "honest2": filled({}),
             "wrong1": filled({fns[0]: wrong(fns[0]), fns[-1]: wrong(fns[-1], 1)}),
             "wrong2": filled({f: wrong(f, 2) for f in fns[1::2]}),
             "stubs": released,
-            "warns": filled({}, warn)}
+            "warns": filled({}, warn),
+            "imports_reference": filled({f: IMPORTS_REFERENCE for f in fns}),
+            "forges_grade": filled({fns[0]: solution[fns[0]] + FORGES_GRADE.format(ps=name)},
+                                   base=stub),
+            "patches_numpy": filled({fns[0]: PATCHES_NUMPY + wrong(fns[0])},
+                                    base={f: wrong(f) for f in fns}),
+            "escapes": filled({fns[0]: escape + solution[fns[0]]
+                               + LOSES_IF_FOUND.format(fn=fns[0])}, demo=escape)}
 
 
 def _autograde_and_export(name: str, course: Path) -> dict[str, float]:
@@ -245,5 +306,58 @@ def test_nbgrader_autograde_agrees_with_autograder_grade(courses):
         assert ours["honest1"] == assignment.max_points, name
         assert ours["stubs"] == 0
         assert ours["wrong1"] < assignment.max_points and ours["wrong2"] < assignment.max_points
+        # the cheats earn what they implemented
+        assert ours["imports_reference"] == 0
+        assert ours["forges_grade"] == assignment.points[next(iter(assignment.points))]
+        assert ours["patches_numpy"] < assignment.max_points
+        # `import reference` failed where the student's code ran, and that was nowhere else
+        assert ours["escapes"] == assignment.max_points
+        marker = _escape_marker(course)
+        assert not marker.exists(), f"{name}: code ran outside the sandbox: {marker.read_text()}"
         for student, points in ours.items():
             assert theirs[name][student] == pytest.approx(points, abs=1e-3), (name, student)
+
+
+def _test_cells(nb: nbformat.NotebookNode) -> dict[str, float]:
+    """The points nbgrader's ``SaveAutoGrades`` records for each test cell of ``nb``."""
+    return {c.metadata.nbgrader.grade_id: determine_grade(c)[0]
+            for c in nb.cells if is_grade(c) and not is_solution(c)}
+
+
+def test_sandbox_grade_writes_the_engines_points_where_nbgrader_reads_them(tmp_path):
+    """Each test cell scores what the engine gives; demo cells get a note and run nowhere."""
+    nb = nbformat.read(ROOT / "source" / "ps1" / "ps1.ipynb", as_version=4)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    slip = next(fn for message, fn in MISTAKES["sigmoid"] if "float32" in message)
+    cells["sigmoid"].source = flatten.function_source(slip, "sigmoid")  # partial credit
+    cells["relu"].source = "1 / 0  # a load error: relu stays undefined\n"
+    cells["test_relu_grad"].outputs = [nbformat.v4.new_output(  # a forged full score
+        "execute_result", data={"text/plain": "1.0"}, execution_count=1)]
+    cells["test_tanh_grad"].metadata.nbgrader.grade_id = "test_something_else"
+    path = tmp_path / "ps1.ipynb"
+    nbformat.write(nb, path)
+    expected = {f"test_{p.name}": p.points
+                for p in grade_submission(path, spec.load("ps1")).problems}
+    del expected["test_tanh_grad"]
+    expected["test_something_else"] = 0.0  # no function of ps1: scored 0, for a TA to grade
+    resources = {"nbgrader": {"assignment": "ps1", "student": "s", "notebook": "ps1"}}
+    SandboxGrade().preprocess(nb, resources)
+    assert _test_cells(nb) == pytest.approx(expected)
+    assert 0 < expected["test_sigmoid"] < 2 and expected["test_relu"] == 0
+    assert expected["test_relu_grad"] == 1  # a right answer still scores in full
+    for cell in nb.cells:
+        demo = SKIP_TAG in cell.metadata.get("tags", [])
+        graded = is_grade(cell) and not is_solution(cell)
+        if cell.cell_type == "code" and not graded:
+            assert [o.get("text") for o in cell.outputs] == ([DEMO_NOTE] if demo else [])
+    feedback = {gid[5:]: "".join(o.get("text", "") for o in cells[gid].outputs)
+                for gid in expected if gid in cells}
+    assert f"sigmoid: {expected['test_sigmoid']:g} / 2 points" in feedback["sigmoid"]
+    # the load error is told once, in the first test cell
+    assert [f for f, text in feedback.items() if "ZeroDivisionError" in text] == ["sigmoid"]
+
+
+def test_nbgrader_autograde_runs_sandbox_grade_in_place_of_execute():
+    steps = autograde_preprocessors()
+    assert SandboxGrade in steps and Execute not in steps
+    assert steps.index(SandboxGrade) < steps.index(SaveAutoGrades)

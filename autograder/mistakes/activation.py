@@ -20,7 +20,8 @@ def sigmoid(z):  # noqa: F811
     return np.tanh(z)
 
 
-@mistake("sigmoid", "float32 input came back as float64: compute in the input's dtype")
+@mistake("sigmoid", "float32 input came back as float64: compute in the input's dtype",
+         kind="dtype")
 def sigmoid(z):  # noqa: F811
     z = np.asarray(z, dtype=np.float64)
     return np.exp(-np.logaddexp(0.0, -z))
@@ -63,7 +64,7 @@ def relu(z):  # noqa: F811
     return np.abs(z)
 
 
-@mistake("relu", "float32 input came back as float64: compute in the input's dtype")
+@mistake("relu", "float32 input came back as float64: compute in the input's dtype", kind="dtype")
 def relu(z):  # noqa: F811
     return np.maximum(np.asarray(z, dtype=np.float64), 0.0)
 
@@ -83,7 +84,7 @@ def relu_grad(z):  # noqa: F811
     return (z < 0).astype(z.dtype)
 
 
-@mistake("relu_grad", "booleans came back: return floats in the input's dtype")
+@mistake("relu_grad", "booleans came back: return floats in the input's dtype", kind="dtype")
 def relu_grad(z):  # noqa: F811
     return z > 0
 

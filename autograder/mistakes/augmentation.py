@@ -30,7 +30,7 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 
 @mistake("augment_noise", "the noise is added to X in place (X += ...), which changes the "
-                          "caller's data: return a new array, X + std * noise")
+                          "caller's data: return a new array, X + std * noise", kind="purity")
 def augment_noise(X, std, rng):  # noqa: F811
     X = np.asarray(X)
     if X.dtype.kind != "f":
@@ -49,7 +49,8 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 
 @mistake("augment_noise", "float32 X came back as float64: the float64 noise promotes the sum; "
-                          "cast the result to X's dtype, (X + std * noise).astype(X.dtype)")
+                          "cast the result to X's dtype, (X + std * noise).astype(X.dtype)",
+         kind="dtype")
 def augment_noise(X, std, rng):  # noqa: F811
     if std < 0:
         raise ValueError(f"std must be >= 0, got std={std}")
@@ -145,7 +146,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @mistake("augment_flip", "the flagged images are mirrored in place (images[flip] = ...), which "
-                         "changes the caller's batch: mirror into a new array")
+                         "changes the caller's batch: mirror into a new array", kind="purity")
 def augment_flip(images, rng, p=0.5):  # noqa: F811
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
@@ -155,7 +156,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @mistake("augment_flip", "float32 images came back as float64 (a float64 output array): keep "
-                         "the images' dtype")
+                         "the images' dtype", kind="dtype")
 def augment_flip(images, rng, p=0.5):  # noqa: F811
     images = np.asarray(images)
     if images.ndim not in (3, 4) or not 0 <= p <= 1:
@@ -290,7 +291,8 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 
 @mistake("augment_shift", "float32 images came back as float64 (np.zeros(shape) is float64): "
-                          "make the output with the images' dtype, np.zeros_like(images)")
+                          "make the output with the images' dtype, np.zeros_like(images)",
+         kind="dtype")
 def augment_shift(images, max_shift, rng):  # noqa: F811
     images = np.asarray(images)
     N, H, W = images.shape[:3]

@@ -4,7 +4,9 @@ import numpy as np
 import reference as ref  # noqa: F401  (variants may call ref.<name>)
 
 from ..cases import correct, mistake
-from ..problems.descent import GLOBAL_RNG
+
+#: the diagnosis of a shuffle that ignores the rng's state (the battery names it too)
+GLOBAL_RNG = "the global RNG (np.random) is used: draw the shuffle from the rng argument"
 
 
 # ---------------------------------------------------------------- minibatches
@@ -95,7 +97,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 # ---------------------------------------------------------------- gradient_descent
 
 @mistake("gradient_descent", "float32 input came back as float64: keep w (and the updates) in "
-                             "X's dtype")
+                             "X's dtype", kind="dtype")
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None, optimizer=None,
                      schedule=None, lam=0.0):
     X = np.asarray(X, dtype=np.float64)

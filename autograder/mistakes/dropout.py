@@ -19,7 +19,7 @@ DRAWS_IN_TEST_MODE = ("with train=False nothing may be drawn: your function draw
 
 
 @mistake("dropout_forward", "float32 activations came back as float64: a float64 mask "
-                            "(astype(float)) promotes the product; keep A's dtype")
+                            "(astype(float)) promotes the product; keep A's dtype", kind="dtype")
 def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     A = np.asarray(A)
     A = A if A.dtype.kind == "f" else A.astype(np.float64)
@@ -173,7 +173,8 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 
 
 @mistake("dropout_backward", "float32 gradients came back as float64: a float64 mask "
-                             "(astype(float)) promotes the product; keep dout's dtype")
+                             "(astype(float)) promotes the product; keep dout's dtype",
+         kind="dtype")
 def dropout_backward(dout, mask, keep_prob):  # noqa: F811
     if not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")

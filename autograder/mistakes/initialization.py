@@ -9,9 +9,14 @@ import reference as ref  # noqa: F401  (variants may call ref.<name>)
 
 from ..cases import correct, mistake
 
+#: np.empty returns recycled memory, so no replay can match it: the battery names it
+EMPTY = ("np.empty does not zero the memory: it returns whatever was there; "
+         "use np.zeros((n_in, n_out))")
+
 # ================================================================ init_zeros
 
-@mistake("init_zeros", "the weights have dtype int: use float zeros, np.zeros((n_in, n_out))")
+@mistake("init_zeros", "the weights have dtype int: use float zeros, np.zeros((n_in, n_out))",
+         kind="dtype")
 def init_zeros(n_in, n_out):
     return np.zeros((n_in, n_out), dtype=int)
 
@@ -22,8 +27,7 @@ def init_zeros(n_in, n_out):  # noqa: F811
     return np.zeros((n_out, n_in))
 
 
-@mistake("init_zeros", "np.empty does not zero the memory: it returns whatever was there; "
-                       "use np.zeros((n_in, n_out))")
+@mistake("init_zeros", EMPTY)
 def init_zeros(n_in, n_out):  # noqa: F811
     return np.empty((n_in, n_out))
 

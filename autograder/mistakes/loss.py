@@ -9,7 +9,7 @@ from ..cases import correct, mistake
 # ---------------------------------------------------------------- bce_loss
 
 @mistake("bce_loss", "float32 input came back as float64: compute in y_hat's dtype "
-                     "(do not cast to float64)")
+                     "(do not cast to float64)", kind="dtype")
 def bce_loss(y_hat, y, eps=1e-12):
     p = np.clip(np.asarray(y_hat, dtype=np.float64), eps, 1 - eps)
     y = np.asarray(y, dtype=np.float64)
@@ -100,7 +100,8 @@ def bce_cost(y_hat, y, eps=1e-12):
     return np.sum(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-@mistake("bce_cost", "float32 input came back as a float64 (or Python float): keep y_hat's dtype")
+@mistake("bce_cost", "float32 input came back as a float64 (or Python float): keep y_hat's dtype",
+         kind="dtype")
 def bce_cost(y_hat, y, eps=1e-12):  # noqa: F811
     return float(np.mean(ref.bce_loss(y_hat, y, eps)))
 
@@ -160,7 +161,7 @@ def bce_grad(y_hat, y, eps=1e-12):
     return (p - y) / (p * (1 - p))
 
 
-@mistake("bce_grad", "float32 input came back as float64: compute in y_hat's dtype")
+@mistake("bce_grad", "float32 input came back as float64: compute in y_hat's dtype", kind="dtype")
 def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
     p = np.clip(np.asarray(y_hat, dtype=np.float64), eps, 1 - eps)
     y = np.asarray(y, dtype=np.float64)
@@ -220,7 +221,8 @@ def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
 
 # ---------------------------------------------------------------- bce_with_logits
 
-@mistake("bce_with_logits", "float32 input came back as float64: compute in z's dtype")
+@mistake("bce_with_logits", "float32 input came back as float64: compute in z's dtype",
+         kind="dtype")
 def bce_with_logits(z, y):
     z = np.asarray(z, dtype=np.float64)
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))

@@ -1,7 +1,7 @@
 """Typical wrong (and correct, differently written) variants for the neuron topic.
 
-The float32 variants come first in each function: their output equals the right
-one in value, so a submission that fails only on dtype is named by them.
+The float32 variants are of kind ``dtype``: their output equals the right one in
+value, so they may name a submission that fails only on dtype.
 """
 import numpy as np
 
@@ -13,7 +13,7 @@ from ..cases import correct, mistake
 # ---------------------------------------------------------------- neuron_forward
 
 @mistake("neuron_forward", "float32 input came back as float64: compute in X's dtype "
-                           "(a NumPy float64 bias upcasts; use float(b))")
+                           "(a NumPy float64 bias upcasts; use float(b))", kind="dtype")
 def neuron_forward(X, w, b):
     z = np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b
     return np.exp(-np.logaddexp(0, -z))
@@ -73,7 +73,8 @@ def neuron_forward(X, w, b):  # noqa: F811
 
 # ---------------------------------------------------------------- neuron_cost
 
-@mistake("neuron_cost", "float32 input came back as float64 (or a Python float): keep X's dtype")
+@mistake("neuron_cost", "float32 input came back as float64 (or a Python float): keep X's dtype",
+         kind="dtype")
 def neuron_cost(X, y, w, b):
     return float(ref.neuron_cost(X, y, w, b))
 
@@ -137,7 +138,7 @@ def neuron_cost(X, y, w, b):  # noqa: F811
 # ---------------------------------------------------------------- neuron_gradients
 
 @mistake("neuron_gradients", "float32 input came back as float64: keep X's dtype "
-                             "(for dw and for db)")
+                             "(for dw and for db)", kind="dtype")
 def neuron_gradients(X, y, w, b):
     X = np.asarray(X, dtype=np.float64)
     dz = np.exp(-np.logaddexp(0, -(X @ np.asarray(w, dtype=np.float64) + b))) - y
@@ -223,7 +224,7 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
 # ---------------------------------------------------------------- predict
 
 @mistake("predict", "the labels must be an int array of 0s and 1s, not booleans or floats: "
-                    "compare y_hat >= threshold and cast with .astype(int)")
+                    "compare y_hat >= threshold and cast with .astype(int)", kind="dtype")
 def predict(X, w, b, threshold=0.5):
     return np.exp(-np.logaddexp(0, -(X @ w + b))) >= threshold
 

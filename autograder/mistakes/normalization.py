@@ -61,7 +61,8 @@ def standardize_fit(X):  # noqa: F811
     return X.mean(), sigma if sigma > 0 else X.dtype.type(1)
 
 
-@mistake("standardize_fit", "float32 input came back as float64: compute in the input's dtype")
+@mistake("standardize_fit", "float32 input came back as float64: compute in the input's dtype",
+         kind="dtype")
 def standardize_fit(X):  # noqa: F811
     X = np.asarray(X, dtype=np.float64)
     sigma = X.std(axis=0)
@@ -133,7 +134,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
     return (X - mu) * sigma
 
 
-@mistake("standardize_apply", "float32 input came back as float64: compute in the input's dtype")
+@mistake("standardize_apply", "float32 input came back as float64: compute in the input's dtype",
+         kind="dtype")
 def standardize_apply(X, mu, sigma):  # noqa: F811
     X = np.asarray(X, dtype=np.float64)
     return (X - np.asarray(mu, dtype=np.float64)) / np.asarray(sigma, dtype=np.float64)
@@ -240,7 +242,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @mistake("batchnorm_forward", "the state dict passed in was changed in place: build and "
-                              "return a NEW dict (and new arrays) for state_new")
+                              "return a NEW dict (and new arrays) for state_new", kind="purity")
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     out, cache, new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     state["running_mean"] = new["running_mean"]
@@ -262,7 +264,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     return out, cache, new
 
 
-@mistake("batchnorm_forward", "float32 input came back as float64: compute in the input's dtype")
+@mistake("batchnorm_forward", "float32 input came back as float64: compute in the input's dtype",
+         kind="dtype")
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     x = np.asarray(x, dtype=np.float64)
     st = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
@@ -392,14 +395,15 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 
 @mistake("batchnorm_backward", "dout was changed in place: work on a copy "
-                               "(dx_hat = dout * gamma, not dout *= gamma)")
+                               "(dx_hat = dout * gamma, not dout *= gamma)", kind="purity")
 def batchnorm_backward(dout, cache):  # noqa: F811
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, cache)
     dout *= cache["gamma"]
     return dx, dgamma, dbeta
 
 
-@mistake("batchnorm_backward", "float32 input came back as float64: compute in dout's dtype")
+@mistake("batchnorm_backward", "float32 input came back as float64: compute in dout's dtype",
+         kind="dtype")
 def batchnorm_backward(dout, cache):  # noqa: F811
     c = {k: np.asarray(v, dtype=np.float64) for k, v in cache.items()}
     return ref.batchnorm_backward(np.asarray(dout, dtype=np.float64), c)

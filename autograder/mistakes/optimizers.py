@@ -1,14 +1,10 @@
 """Typical wrong (and correct, differently written) variants for the optimizers topic.
 
-Conventions the battery (``problems/optimizers.py``) relies on:
-
-* the messages of the "float64 out for float32 in" variants start with
-  ``"float32 input came back as float64"``: their values are right, and only they
-  may explain a failure whose values are right but whose dtype is not;
-* the in-place variants (``MUTATES``) return the right values; only the purity
-  check catches them, and it names the one whose leftover inputs match;
-* the dtype variants come first in each function's list, so ``cases.diagnose``
-  (first match) still prefers them over the in-place ones.
+The "float64 out for float32 in" variants are of kind ``dtype``: their values are
+right, so only they may explain a failure whose values are right but whose dtype
+is not.  The in-place variants (``MUTATES``) are of kind ``purity``: they return
+the right values, and only the purity check catches them.  Which one names a
+failure is decided by distance (:mod:`autograder.diagnosis`), not by list order.
 
 Every variant is named exactly as the function and uses only ``np`` and builtins,
 so the audit can splice it into a submission.  The correct ones validate their
@@ -27,7 +23,7 @@ MUTATES = ("functional update: your step writes into the {what} it was given ({h
 # ================================================================ sgd
 
 @mistake("sgd", "float32 input came back as float64: compute in w's dtype "
-                "(do not convert with np.array(w, dtype=float))")
+                "(do not convert with np.array(w, dtype=float))", kind="dtype")
 def sgd(w, dw, state, lr):  # noqa: F811
     return np.array(w, dtype=np.float64) - lr * np.array(dw, dtype=np.float64), {}
 
@@ -48,7 +44,8 @@ def sgd(w, dw, state, lr):  # noqa: F811
     return w - lr * dw
 
 
-@mistake("sgd", MUTATES.format(what="array w", how="w -= lr*dw changes the caller's w"))
+@mistake("sgd", MUTATES.format(what="array w", how="w -= lr*dw changes the caller's w"),
+         kind="purity")
 def sgd(w, dw, state, lr):  # noqa: F811
     w -= lr * dw
     return w, state
@@ -83,7 +80,7 @@ def sgd(w, dw, state, lr):  # noqa: F811
 # ================================================================ momentum
 
 @mistake("momentum", "float32 input came back as float64: a fresh v made with "
-                     "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+                     "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
 def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros(np.shape(w))) + (1 - beta) * dw
     return w - lr * v, {"v": v}
@@ -130,7 +127,8 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @mistake("momentum", MUTATES.format(what="state dict",
-                                    how="state['v'] = ... changes the caller's state"))
+                                    how="state['v'] = ... changes the caller's state"),
+         kind="purity")
 def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
     state["v"] = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w - lr * state["v"], state
@@ -170,7 +168,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 # ================================================================ nesterov
 
 @mistake("nesterov", "float32 input came back as float64: a fresh v made with "
-                     "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+                     "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros(np.shape(w))) + dw
     return w - lr * (dw + beta * v), {"v": v}
@@ -219,7 +217,8 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     return w - lr * (dw + beta * v), {"v": v}
 
 
-@mistake("nesterov", MUTATES.format(what="array w", how="w -= ... changes the caller's w"))
+@mistake("nesterov", MUTATES.format(what="array w", how="w -= ... changes the caller's w"),
+         kind="purity")
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros_like(w)) + dw
     w -= lr * (dw + beta * v)
@@ -261,7 +260,7 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 # ================================================================ adagrad
 
 @mistake("adagrad", "float32 input came back as float64: a fresh G made with "
-                    "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+                    "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     G = state.get("G", np.zeros(np.shape(w))) + dw ** 2
     return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
@@ -302,7 +301,8 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 
 @mistake("adagrad", MUTATES.format(what="state's array G",
-                                   how="G += dw**2 adds into the caller's state['G']"))
+                                   how="G += dw**2 adds into the caller's state['G']"),
+         kind="purity")
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     G = state["G"] if "G" in state else np.zeros_like(w)
     G += dw ** 2
@@ -343,7 +343,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 # ================================================================ rmsprop
 
 @mistake("rmsprop", "float32 input came back as float64: a fresh s made with "
-                    "np.zeros(w.shape) is float64; use np.zeros_like(w)")
+                    "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     s = beta * state.get("s", np.zeros(np.shape(w))) + (1 - beta) * dw ** 2
     return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
@@ -384,7 +384,8 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 
 
 @mistake("rmsprop", MUTATES.format(what="state dict",
-                                   how="state['s'] = ... changes the caller's state"))
+                                   how="state['s'] = ... changes the caller's state"),
+         kind="purity")
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     state["s"] = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / (np.sqrt(state["s"]) + eps), state
@@ -425,7 +426,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 # ================================================================ adadelta
 
 @mistake("adadelta", "float32 input came back as float64: the fresh E[g^2], E[dx^2] = "
-                     "np.zeros(w.shape) are float64; use np.zeros_like(w)")
+                     "np.zeros(w.shape) are float64; use np.zeros_like(w)", kind="dtype")
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     Eg2 = rho * state.get("Eg2", np.zeros(np.shape(w))) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros(np.shape(w)))
@@ -489,7 +490,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 @mistake("adadelta", MUTATES.format(what="state dict",
                                     how="state['Eg2'] = ... / state['Edx2'] = ... change "
-                                        "the caller's state"))
+                                        "the caller's state"), kind="purity")
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     state["Eg2"] = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
@@ -542,7 +543,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 # ================================================================ adam
 
 @mistake("adam", "float32 input came back as float64: the fresh m, v = np.zeros(w.shape) "
-                 "are float64; use np.zeros_like(w)")
+                 "are float64; use np.zeros_like(w)", kind="dtype")
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros(np.shape(w))) + (1 - beta1) * dw
@@ -554,7 +555,8 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", "float32 input came back as float64: np.sqrt(1 - beta2**t) is a numpy "
                  "float64 scalar, and (in NumPy 2) it turns float32 arrays into float64; use "
-                 "math.sqrt(1 - beta2**t) or (1 - beta2**t) ** 0.5, or v_hat = v/(1-beta2**t)")
+                 "math.sqrt(1 - beta2**t) or (1 - beta2**t) ** 0.5, or v_hat = v/(1-beta2**t)",
+         kind="dtype")
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
@@ -640,7 +642,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", MUTATES.format(what="state dict",
                                 how="state['t'] += 1, state['m'] = ... change the "
-                                    "caller's state"))
+                                    "caller's state"), kind="purity")
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     state["t"] = state.get("t", 0) + 1
     state["m"] = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw

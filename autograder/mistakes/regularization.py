@@ -48,7 +48,8 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 
 
 @mistake("l2_penalty", "float32 weights gave a float64 penalty: compute in the weights' "
-                       "dtype (e.g. np.sum(W * W) keeps float32, float(...) does not)")
+                       "dtype (e.g. np.sum(W * W) keeps float32, float(...) does not)",
+         kind="dtype")
 def l2_penalty(weights, lam, m):  # noqa: F811
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     if lam < 0 or m < 1:
@@ -115,7 +116,7 @@ def l2_grad(W, lam, m):  # noqa: F811
 
 
 @mistake("l2_grad", "float32 weights gave a float64 gradient: compute in W's dtype "
-                    "(cast only integer input to float64)")
+                    "(cast only integer input to float64)", kind="dtype")
 def l2_grad(W, lam, m):  # noqa: F811
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")
@@ -189,7 +190,8 @@ def l1_penalty(weights, lam, m):  # noqa: F811
 
 
 @mistake("l1_penalty", "float32 weights gave a float64 penalty: compute in the weights' "
-                       "dtype (e.g. np.sum(np.abs(W)) keeps float32, float(...) does not)")
+                       "dtype (e.g. np.sum(np.abs(W)) keeps float32, float(...) does not)",
+         kind="dtype")
 def l1_penalty(weights, lam, m):  # noqa: F811
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     if lam < 0 or m < 1:
@@ -261,7 +263,7 @@ def l1_grad(W, lam, m):  # noqa: F811
 
 
 @mistake("l1_grad", "float32 weights gave a float64 gradient: compute in W's dtype "
-                    "(cast only integer input to float64)")
+                    "(cast only integer input to float64)", kind="dtype")
 def l1_grad(W, lam, m):  # noqa: F811
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")

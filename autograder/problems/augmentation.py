@@ -15,9 +15,10 @@ import numpy as np
 import reference
 from reference.augmentation import _shifted
 
-from ..cases import Case, battery, diagnose, diagnose_scenario, run_quiet
+from ..cases import Case, battery
 from ..checks import STAT_ALPHA, CheckFailure, assert_close, assert_unchanged, check_binomial, \
     check_normal_sample
+from ..diagnosis import diagnose, diagnose_case, quietly
 from ..mistakes.augmentation import GLOBAL_RNG
 from ._kit import float32, raises, rng, statistical_seed, value
 
@@ -36,7 +37,7 @@ def _expect(case, got):
     try:
         assert_close(got, case.expected(), rtol=case.rtol, atol=case.atol, exact_dtype=True)
     except CheckFailure as failure:
-        failure.diagnosis = failure.diagnosis or diagnose(case, got)
+        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
 
 
@@ -52,7 +53,7 @@ def _check_one_draw(student, case):
     got, args_after, _ = student.call_echo(case.problem, args, kwargs)
     _expect(case, got)
     sent, sent_kw = case.inputs()
-    run_quiet(getattr(reference, case.problem), *sent, **sent_kw)   # advances sent's rng
+    quietly(getattr(reference, case.problem), *sent, **sent_kw)   # advances sent's rng
     i = _rng_index(sent)
     after = args_after[i] if len(args_after) > i else None
     if isinstance(after, np.random.Generator) and \
@@ -69,7 +70,7 @@ def _check_one_draw(student, case):
     follow = after.random(4) if isinstance(after, np.random.Generator) else None
     raise CheckFailure(f"{what}: draw exactly once, as the contract says, whatever the "
                        f"parameters ({case.name})",
-                       diagnose_scenario(case.problem, scenario, (got, follow)))
+                       diagnose(case.problem, (got, follow), scenario))
 
 
 def one_draw(problem, name, *args, weight=1.0, **kwargs):
@@ -111,7 +112,7 @@ def _check_unchanged(student, case):
             a, k = case.inputs()
             fn(*a, **k)
             return a[0]
-        failure.diagnosis = diagnose_scenario(case.problem, scenario, after) or failure.diagnosis
+        failure.diagnosis = diagnose(case.problem, after, scenario) or failure.diagnosis
         raise
 
 
@@ -129,7 +130,7 @@ def _float_array(got, case, name, shape):
         what = (f"an array of shape {got.shape} and dtype {got.dtype}"
                 if isinstance(got, np.ndarray) else type(got).__name__)
         raise CheckFailure(f"{name} should be a float array of shape {shape}, but it is {what}",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
     return got.astype(np.float64)
 
 
@@ -137,11 +138,11 @@ def _pair(got, case, second, shape):
     """``(out, second)``: out a float array of ``shape``, ``second`` an ndarray."""
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise CheckFailure(f"{case.problem} must return a pair (out, {second})",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
     out, other = got
     if not isinstance(other, np.ndarray):
         raise CheckFailure(f"{second} should be an array, but it is {type(other).__name__}",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
     return _float_array(out, case, "out", shape), other
 
 
@@ -150,7 +151,7 @@ def _diagnosed(check, case, got):
     try:
         check()
     except CheckFailure as failure:
-        failure.diagnosis = failure.diagnosis or diagnose(case, got)
+        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
 
 

@@ -17,15 +17,13 @@ import numpy as np
 
 import reference
 
-from ..cases import Case, battery, diagnose
+from ..cases import Case, battery
 from ..checks import CheckFailure, assert_close, check_binomial
+from ..diagnosis import diagnose_case
+from ..mistakes.descent import GLOBAL_RNG
 from ._kit import pure, raises, rng, small_args, statistical_seed, value
 
 # ---------------------------------------------------------------- minibatches
-
-#: the diagnosis of a shuffle that ignores the rng's state (shared with mistakes/descent.py)
-GLOBAL_RNG = "the global RNG (np.random) is used: draw the shuffle from the rng argument"
-
 
 def _shuffle_statistics(student, case):
     """Partition properties, then a binomial test that the order is a uniform shuffle.
@@ -36,11 +34,11 @@ def _shuffle_statistics(student, case):
     """
     m, k = case.args[:2]
     seed = statistical_seed(case.id)
-    here = Case(case.problem, case.name, (m, k, np.random.default_rng(seed)))  # for diagnose
+    here = Case(case.problem, case.name, (m, k, np.random.default_rng(seed)))  # for diagnose_case
     got = student.call(case.problem, m, k, np.random.default_rng(seed))
 
     def fail(message):
-        raise CheckFailure(message, diagnose(here, got))
+        raise CheckFailure(message, diagnose_case(here, got))
 
     if not isinstance(got, (list, tuple)):
         fail(f"minibatches should return a list of index arrays, got {type(got).__name__}")
@@ -73,7 +71,7 @@ def _shuffle_statistics(student, case):
                        what="pairs of indices (2i, 2i+1) kept in increasing order after the "
                             "shuffle (a uniform shuffle keeps half of them)")
     except CheckFailure as failure:
-        failure.diagnosis = diagnose(here, got)
+        failure.diagnosis = diagnose_case(here, got)
         raise
 
 
@@ -132,15 +130,15 @@ def _float32_check(student, case):
     expected = case.expected()
     if not (isinstance(got, (tuple, list)) and len(got) == 3):
         raise CheckFailure("gradient_descent should return a tuple (w, b, history)",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
     w = got[0]
     if isinstance(w, np.ndarray) and w.dtype.kind == "f" and w.dtype != np.float32:
         raise CheckFailure(f"w came back as {w.dtype} for float32 X and w: keep the parameters "
-                           "in the input's dtype", diagnose(case, got))
+                           "in the input's dtype", diagnose_case(case, got))
     try:
         assert_close(got, expected, rtol=1e-4, atol=1e-6)
     except CheckFailure as failure:
-        failure.diagnosis = diagnose(case, got)
+        failure.diagnosis = diagnose_case(case, got)
         raise
 
 

@@ -7,8 +7,9 @@ its draw, and draws with a seed of its own (``_kit.statistical_seed``).
 """
 import numpy as np
 
-from ..cases import Case, battery, diagnose
+from ..cases import Case, battery
 from ..checks import CheckFailure, assert_close, check_binomial
+from ..diagnosis import diagnose_case
 from ..mistakes.dropout import DRAWS_IN_TEST_MODE, GLOBAL_RNG, NOT_RESCALED, ONE_MASK_PER_ROW
 from ._kit import float32, pure, raises, rng, statistical_seed, value
 
@@ -19,7 +20,7 @@ def _A(seed, shape=(4, 5)):
 
 def _fail(case, got, message, diagnosis=None):
     """A CheckFailure whose diagnosis is ``diagnosis``, else a known mistake ``got`` matches."""
-    raise CheckFailure(message, diagnosis or diagnose(case, got))
+    raise CheckFailure(message, diagnosis or diagnose_case(case, got))
 
 
 # ---------------------------------------------------------------- custom checks
@@ -89,7 +90,7 @@ def _check_test_mode(student, case):
     try:
         assert_close(got, case.expected(), rtol=case.rtol, atol=case.atol, exact_dtype=True)
     except CheckFailure as failure:
-        failure.diagnosis = failure.diagnosis or diagnose(case, got)
+        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
     sent = case.inputs()[1]["rng"].bit_generator.state
     after = kwargs_after.get("rng")

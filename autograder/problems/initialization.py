@@ -13,8 +13,10 @@ import math
 
 import numpy as np
 
-from ..cases import MISTAKES, Case, battery, diagnose_scenario, run_quiet
-from ..checks import CheckFailure, assert_close, check_normal_sample, matches
+from ..cases import Case, battery
+from ..checks import CheckFailure, assert_close, check_normal_sample
+from ..diagnosis import diagnose
+from ..mistakes.initialization import EMPTY
 from ..worker.codec import Unsafe
 from ._kit import raises, rng, statistical_seed, value
 
@@ -67,8 +69,8 @@ def _statistical(problem, kwargs=None, weight=2.0):
         try:
             check_normal_sample(_weights(got, BIG, what), std=std, what=what)
         except CheckFailure as failure:
-            failure.diagnosis = failure.diagnosis or diagnose_scenario(
-                problem, lambda fn: fn(*BIG, np.random.default_rng(seed), **kwargs), got)
+            failure.diagnosis = failure.diagnosis or diagnose(
+                problem, got, lambda fn: fn(*BIG, np.random.default_rng(seed), **kwargs))
             raise
     name = f"a {BIG[0]} x {BIG[1]} draw has mean 0 and std {std:.4g}"
     return Case(problem, name, hidden=True, weight=weight, kind="custom", check=check)
@@ -95,16 +97,10 @@ def _reproducible(problem, n_in=5, n_out=3, kwargs=None, weight=1.0):
 
 def _global_rng_diagnosis(problem):
     """The known mistake that is not reproducible from its rng argument."""
-    from .. import mistakes  # noqa: F401
-    for message, wrong in MISTAKES.get(problem, []):
-        try:
-            a = run_quiet(wrong, 4, 3, np.random.default_rng(0))
-            b = run_quiet(wrong, 4, 3, np.random.default_rng(0))
-        except Exception:  # noqa: BLE001
-            continue
-        if not matches(a, b, rtol=0, atol=0):
-            return message
-    return None
+    def reproducible(fn):
+        return np.array_equal(fn(4, 3, np.random.default_rng(0)),
+                              fn(4, 3, np.random.default_rng(0)))
+    return diagnose(problem, False, reproducible, expected=(True,))
 
 
 # ---------------------------------------------------------------- batteries
@@ -139,19 +135,13 @@ def _zeros_repeated():
                 assert_close(got, np.zeros((n_in, n_out)), rtol=0, atol=0,
                              name=f"init_zeros({n_in}, {n_out})", exact_dtype=True)
             except CheckFailure as failure:
-                failure.diagnosis = diagnose_scenario("init_zeros", lambda fn: fn(n_in, n_out), got)
+                failure.diagnosis = diagnose("init_zeros", got, lambda fn: fn(n_in, n_out))
                 if failure.diagnosis is None and isinstance(got, np.ndarray) \
                         and got.shape == (n_in, n_out):
-                    failure.diagnosis = _empty_message()
+                    failure.diagnosis = EMPTY
                 raise
     return Case("init_zeros", "repeated calls of several shapes are all exactly 0",
                 hidden=True, kind="custom", check=check)
-
-
-def _empty_message():
-    from .. import mistakes  # noqa: F401
-    return next((m for m, fn in MISTAKES.get("init_zeros", [])
-                 if "np.empty" in m), None)
 
 
 def _random_battery(problem, kwargs=None, public_kwargs=None):

@@ -8,8 +8,11 @@ the literal ``log(1 - clip(y_hat))`` loses a few digits to the rounding of
 """
 import numpy as np
 
-from ..cases import Case, battery, diagnose
+import reference
+
+from ..cases import Case, battery
 from ..checks import CheckFailure, check_gradient
+from ..diagnosis import diagnose_case
 from ._kit import float32, pure, raises, rng, value
 
 
@@ -85,19 +88,18 @@ def bce_cost():
 
 def _grad_check(student, case):
     """bce_grad against central differences of the reference bce_cost."""
-    import reference
 
     y_hat, y = case.args
     got = student.call("bce_grad", y_hat, y)
     arr = np.asarray(got, dtype=float) if isinstance(got, (np.ndarray, list, tuple)) else None
     if arr is None or arr.shape != y_hat.shape:
         raise CheckFailure(f"bce_grad should return an array of shape {y_hat.shape}",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
     try:
         check_gradient(lambda p: reference.bce_cost(p, y), y_hat, arr, h=1e-7,
                        name="dJ/dy_hat")
     except CheckFailure as failure:
-        failure.diagnosis = diagnose(case, got)
+        failure.diagnosis = diagnose_case(case, got)
         if failure.diagnosis is None:
             num = reference.bce_grad(y_hat, y)
             if np.allclose(arr, num * y.size, rtol=1e-5):

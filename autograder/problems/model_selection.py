@@ -1,10 +1,10 @@
 """Batteries for model selection: splits, k-fold, cross_validate, grid_search, early stopping.
 
 * Index-returning functions (train_val_test_split, kfold) are compared as SETS: the
-  order inside one index array carries no meaning.  Their hidden cases are custom
-  checks so that the diagnosis compares as sets too (the engine's diagnose() compares
-  arrays in order, which misses a student whose arrays come out sorted); the public
-  ones stay plain ``sets=True`` value cases, which the student kit can export.
+  order inside one index array carries no meaning, and their diagnosis compares as
+  sets too.  Their public cases are plain ``sets=True`` value cases, which the
+  student kit can export; the hidden ones are custom checks that also name a
+  mistake when the partition itself is broken.
 * cross_validate and grid_search get trusted ``fit``/``score`` functions (closed-form
   ridge regression, R^2 / negative MSE / accuracy): they stay on the grader's side and
   the student's fold loop calls them back.  Each case guards them (``_guarded``): they
@@ -19,8 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..cases import MISTAKES, Case, Guarded, assert_echo, battery
+from ..cases import Case, Guarded, assert_echo, battery
 from ..checks import CheckFailure, assert_same_sets
+from ..diagnosis import diagnose, on_inputs
 from ._kit import float32, pure, raises, rng, statistical_seed, value
 
 
@@ -28,16 +29,7 @@ from ._kit import float32, pure, raises, rng, statistical_seed, value
 
 def _sets_diagnosis(case, got):
     """The known mistake whose output equals ``got`` as sets (order inside arrays free)."""
-    from .. import mistakes  # noqa: F401  (registers the variants)
-    for message, wrong in MISTAKES.get(case.problem, []):
-        args, kwargs = case.inputs()
-        try:
-            out = wrong(*args, **kwargs)
-            assert_same_sets(got, out)
-        except Exception:  # the variant raised, or it does not match
-            continue
-        return message
-    return None
+    return diagnose(case.problem, got, on_inputs(case.args, case.kwargs), sets=True)
 
 
 def _check_sets(student, case):
@@ -54,8 +46,7 @@ def _sets(problem, name, *args, hidden=False, weight=1.0, kwargs=None):
     """A case whose index arrays are compared as sets.
 
     Public cases stay plain ``value(..., sets=True)`` cases, so the student kit can
-    export them (it ships no custom checks); their diagnosis is the engine's, which
-    compares in order.  Hidden cases are custom checks that also diagnose as sets.
+    export them (it ships no custom checks).  Hidden cases are custom checks.
     """
     if not hidden:
         return value(problem, name, *args, weight=weight, kwargs=kwargs or {}, sets=True)

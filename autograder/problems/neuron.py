@@ -1,8 +1,11 @@
 """Batteries for the neuron topic: neuron_forward, neuron_cost, neuron_gradients, predict."""
 import numpy as np
 
-from ..cases import Case, battery, diagnose
+import reference
+
+from ..cases import Case, battery
 from ..checks import CheckFailure, check_gradient, is_real
+from ..diagnosis import diagnose_case
 from ._kit import float32, pure, raises, rng, value
 
 
@@ -59,7 +62,6 @@ def neuron_forward():
 
 def _saturated(student, case):
     """Predictions of exactly 0 and 1 must give a finite J (the clipped or the exact value)."""
-    import reference
 
     X, y, w, b = case.args
     p = case.problem
@@ -69,16 +71,16 @@ def _saturated(student, case):
     exact = np.mean(reference.bce_with_logits(z, y))
     if not is_real(got) and not (isinstance(got, np.ndarray) and got.shape == ()):
         raise CheckFailure(f"{p} should return one number, but it returned "
-                           f"{type(got).__name__}", diagnose(case, got))
+                           f"{type(got).__name__}", diagnose_case(case, got))
     val = float(got)
     if not np.isfinite(val):
         raise CheckFailure(f"J is {val} when some y_hat is exactly 0 or 1 (sigma saturates for "
                            "|z| > 37); clip y_hat to [eps, 1-eps] as bce_cost does",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
     if not (np.isclose(val, clipped, rtol=1e-5) or np.isclose(val, exact, rtol=1e-5)):
         raise CheckFailure(f"J is {val:.6g} with saturated predictions; expected {clipped:.6g} "
                            f"(y_hat clipped to [1e-12, 1-1e-12]) or the exact {exact:.6g}",
-                           diagnose(case, got))
+                           diagnose_case(case, got))
 
 
 @battery("neuron_cost")
@@ -100,27 +102,27 @@ def neuron_cost():
 
 def _gradient_check(student, case):
     """(dw, db) against central differences of the reference neuron_cost."""
-    import reference
 
     X, y, w, b = case.args
     got = student.call("neuron_gradients", X, y, w, b)
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
-        raise CheckFailure("neuron_gradients should return a pair (dw, db)", diagnose(case, got))
+        raise CheckFailure("neuron_gradients should return a pair (dw, db)",
+                           diagnose_case(case, got))
     dw, db = got
     try:
         analytic = np.append(np.asarray(dw, dtype=float).ravel(), float(np.asarray(db)))
     except (TypeError, ValueError):
         raise CheckFailure("dw should be an array of shape (n,) and db a number",
-                           diagnose(case, got)) from None
+                           diagnose_case(case, got)) from None
     theta = np.append(w, b)
     if analytic.shape != theta.shape:
         raise CheckFailure(f"(dw, db) should hold {theta.size} numbers (n = {w.size} for dw, "
-                           f"1 for db), but it holds {analytic.size}", diagnose(case, got))
+                           f"1 for db), but it holds {analytic.size}", diagnose_case(case, got))
     cost = lambda t: reference.neuron_cost(X, y, t[:-1], t[-1])  # noqa: E731
     try:
         check_gradient(cost, theta, analytic, name="(dw, db)")
     except CheckFailure as failure:
-        failure.diagnosis = diagnose(case, got)
+        failure.diagnosis = diagnose_case(case, got)
         numeric = np.append(*reference.neuron_gradients(X, y, w, b))
         m = X.shape[0]
         if failure.diagnosis is None and np.allclose(analytic, m * numeric, rtol=1e-4):

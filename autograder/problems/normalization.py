@@ -11,9 +11,11 @@ import copy
 
 import numpy as np
 
-from ..cases import (MISTAKES, Case, Raised, assert_echo, battery, diagnose_scenario,
-                     expect_value_error, run_quiet)
+import reference
+
+from ..cases import Case, Raised, assert_echo, battery, expect_value_error
 from ..checks import CheckFailure, assert_close, check_gradient, matches
+from ..diagnosis import changes, diagnose
 from ..worker.codec import Unsafe
 from ._kit import float32, pure, raises, rng, value
 
@@ -37,7 +39,6 @@ X_INT = rng(7).integers(-20, 20, size=(7, 4))
 
 
 def _fit(X):
-    import reference
     return reference.standardize_fit(X)
 
 
@@ -64,20 +65,9 @@ def _bn_state(seed, d=4):
 
 
 def _purity_diagnosis(problem, args, kwargs, args_after, kwargs_after):
-    """The first known mistake that changes the inputs exactly as the student did."""
-    from .. import mistakes  # noqa: F401
-    for message, wrong in MISTAKES.get(problem, []):
-        a, k = copy.deepcopy(args), copy.deepcopy(kwargs)
-        try:
-            run_quiet(wrong, *a, **k)
-        except Exception:  # noqa: BLE001
-            continue
-        if matches(list(a), list(args), rtol=0, atol=0) and matches(k, kwargs, rtol=0, atol=0):
-            continue  # this variant is pure
-        if matches(list(args_after), list(a), rtol=0, atol=0) and \
-                matches(kwargs_after, k, rtol=0, atol=0):
-            return message
-    return None
+    """The known mistake that changes the inputs as the student's code did."""
+    return diagnose(problem, (list(args_after), kwargs_after), changes(args, kwargs),
+                    expected=((list(args), kwargs),), rtol=0, atol=0)
 
 
 def _check_unchanged(problem, sent_args, sent_kwargs, args_after, kwargs_after, names):
@@ -163,7 +153,6 @@ def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e
     "the state_new of the previous call" (a chain of training steps).
     """
     def check(student, case):
-        import reference
         expected = _bn_forward_scenario(calls)(reference.batchnorm_forward)
         got_all, state = [], None
         for k, (x, gamma, beta, state0, kwargs) in enumerate(copy.deepcopy(calls)):
@@ -186,7 +175,7 @@ def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e
                 if failure.diagnosis is None:
                     # run every mistake over the same calls, up to this one
                     prefix = _bn_forward_scenario(calls[:k + 1])
-                    failure.diagnosis = diagnose_scenario("batchnorm_forward", prefix, got_all)
+                    failure.diagnosis = diagnose("batchnorm_forward", got_all, prefix)
                 raise
             if pure_check:
                 sent = copy.deepcopy(calls[k])
@@ -267,14 +256,12 @@ def _student_forward(student, x, gamma, beta):
 
 
 def _reference_backward(x, gamma, beta, dout, bwd=None):
-    import reference
     _, cache, _ = reference.batchnorm_forward(x, gamma, beta, {})
     return (bwd or reference.batchnorm_backward)(dout.copy(), cache)   # a variant may mutate dout
 
 
 def _forward_note(out, x, gamma, beta):
     """A hint when the student's own forward pass is already wrong on these inputs."""
-    import reference
     if matches(out, reference.batchnorm_forward(x, gamma, beta, {})[0], rtol=1e-6, atol=1e-9):
         return ""
     return (" (note: your batchnorm_forward's out is also wrong on these inputs, and "
@@ -299,9 +286,9 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
                              exact_dtype=True)
         except CheckFailure as failure:
             failure.message += _forward_note(out, x, gamma, beta)
-            failure.diagnosis = diagnose_scenario(
-                "batchnorm_backward",
-                lambda bwd: _reference_backward(x, gamma, beta, dout, bwd), got)
+            failure.diagnosis = diagnose(
+                "batchnorm_backward", got,
+                lambda bwd: _reference_backward(x, gamma, beta, dout, bwd))
             raise
         if pure_check:
             try:
@@ -316,18 +303,13 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
 
 def _backward_purity_diagnosis(x, gamma, beta, dout, dout_after):
     """The known mistake that changes dout as the student's code did."""
-    import reference
-    from .. import mistakes  # noqa: F401
     _, cache, _ = reference.batchnorm_forward(x, gamma, beta, {})
-    for message, wrong in MISTAKES.get("batchnorm_backward", []):
+
+    def scenario(bwd):
         d = dout.copy()
-        try:
-            run_quiet(wrong, d, copy.deepcopy(cache))
-        except Exception:  # noqa: BLE001
-            continue
-        if not np.array_equal(d, dout) and matches(dout_after, d, rtol=0, atol=0):
-            return message
-    return None
+        bwd(d, copy.deepcopy(cache))
+        return d
+    return diagnose("batchnorm_backward", dout_after, scenario, expected=(dout,), rtol=0, atol=0)
 
 
 def _float_array(value, name, shape):
@@ -349,7 +331,6 @@ def _bn_gradient_case(name, seed, m, d, *, hidden=True, weight=1.0):
     dout = rng(seed + 1000).standard_normal((m, d))
 
     def check(student, case):
-        import reference
 
         def loss(x_, gamma_, beta_):
             return float(np.sum(dout * reference.batchnorm_forward(x_, gamma_, beta_, {})[0]))
@@ -366,9 +347,9 @@ def _bn_gradient_case(name, seed, m, d, *, hidden=True, weight=1.0):
                                rtol=1e-5, floor=1e-6)
         except CheckFailure as failure:
             failure.message += _forward_note(out, x, gamma, beta)
-            failure.diagnosis = diagnose_scenario(
-                "batchnorm_backward",
-                lambda bwd: _reference_backward(x, gamma, beta, dout, bwd), got)
+            failure.diagnosis = diagnose(
+                "batchnorm_backward", got,
+                lambda bwd: _reference_backward(x, gamma, beta, dout, bwd))
             raise
     return Case("batchnorm_backward", name, hidden=hidden, weight=weight, kind="custom",
                 check=check)

@@ -11,29 +11,29 @@ a fresh start.  Each battery has the same shape:
   ``dw`` and the state dict (given and fresh), and bad input (``lr <= 0``, ``dw``
   of a shape that broadcasts silently against ``w``).
 
-Every case names the mistake more carefully than ``cases.diagnose`` (first match at
-rtol 1e-6, dtype ignored), which would blame a near miss on any variant that happens
-to be right on the case's inputs (an in-place variant, a float64-output variant on
-float64 input, a variant that ignores the state, on a fresh state).  Only variants
-that FAIL a case may explain its failure (:func:`_failing_variants`):
+Diagnosis is the engine's (:mod:`autograder.diagnosis`): only a variant that fails
+a case may explain its failure, and the nearest one names it.  So a near miss is not
+blamed on a variant that happens to be right on the case's inputs (an in-place
+variant, a float64-output variant on float64 input, a variant that ignores the
+state, on a fresh state).  On top of it:
 
-* public value cases stay ``value`` cases, so they travel to the student kit, with
-  that list precomputed as their ``wrong`` outputs;
-* hidden value cases are custom (:func:`_check_value`): the nearest failing variant
-  with the same dtypes wins, else a plain dtype hint;
+* hidden value cases are custom (:func:`_check_value`): when no variant matches,
+  a plain dtype hint;
 * purity (a functional update that mutates its input, or a key added to a fresh
-  ``{}``) and the chain (``t`` never incremented, the state ignored, ...) are custom.
+  ``{}``) and the chain (``t`` never incremented, the state ignored, ...) are custom,
+  and replay the variants the same way.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
-import warnings
 
 import numpy as np
 
-from ..cases import MISTAKES, Case, battery
-from ..checks import CheckFailure, assert_close, matches
+import reference
+
+from ..cases import Case, battery
+from ..checks import CheckFailure, assert_close, error_ratio, matches
+from ..diagnosis import changes, diagnose, diagnose_case, on_inputs
 from ._kit import float32, raises, rng, value
 
 ARG_NAMES = ("w", "dw", "state")
@@ -95,32 +95,14 @@ CHAIN = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.1}, "nesterov": {"lr": 0.05},
 CHAIN_STEPS = 12
 
 
-# ---------------------------------------------------------------- running variants here
-
-def _quiet(fn, args, kwargs):
-    """Run a variant on the trusted side on copies of the inputs: (result, args_after)."""
-    args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*args, **kwargs)
-    return out, args
-
+# ---------------------------------------------------------------- value cases
 
 def _identical(before, after) -> bool:
     """Exactly the same value, including the keys of a dict (an added key counts)."""
     if isinstance(before, dict):
         return (isinstance(after, dict) and set(before) == set(after)
                 and all(_identical(before[k], after[k]) for k in before))
-    return _agrees(after, before, 0, 0)
-
-
-def _agrees(got, expected, rtol, atol) -> bool:
-    """``assert_close`` with the exact dtype, as a bool."""
-    try:
-        assert_close(got, expected, rtol=rtol, atol=atol, exact_dtype=True)
-    except CheckFailure:
-        return False
-    return True
+    return error_ratio(after, before, rtol=0, atol=0, exact_dtype=True) <= 1
 
 
 def _dtype_hint(case: Case, got, expected) -> str | None:
@@ -143,57 +125,9 @@ def _dtype_hint(case: Case, got, expected) -> str | None:
     return None
 
 
-#: Messages of the "float64 out for float32 in" variants start with this; only they may
-#: explain a failure when their values agree with the reference's.
-DTYPE_MISTAKE = "float32 input came back as float64"
-
-
-def _closest(got, candidates, rtol, atol) -> str | None:
-    """The message of the candidate ``(message, output)`` nearest to ``got``.
-
-    Tolerances tighten from ``rtol``/``atol`` down to 1e-12, and the first candidate
-    matching at the tightest level wins, so of two near misses the nearer names
-    the mistake.
-    """
-    best = None
-    levels = [(rtol, atol)] + [(r, r * 1e-3) for r in (1e-8, 1e-10, 1e-12) if r < rtol]
-    for r, a in levels:
-        hit = next((msg for msg, out in candidates if _agrees(got, out, r, min(a, atol))),
-                   None)
-        if hit is None:
-            break
-        best = hit
-    return best
-
-
-def _failing_variants(case: Case, expected) -> list[tuple[str, object]]:
-    """``(message, output)`` of the known mistakes that fail ``case``.
-
-    A variant whose values agree with the reference on these inputs cannot explain a
-    failure of the values, yet ``cases.diagnose`` (first match, rtol 1e-6, dtype
-    ignored) would name it for any near miss; it is left out, unless it is a
-    float64-output variant whose dtype differs here (the float32 case).
-    """
-    from .. import mistakes  # noqa: F401  (registers the variants)
-    kept = []
-    for message, wrong in MISTAKES.get(case.problem, []):
-        try:
-            out, _ = _quiet(wrong, case.args, case.kwargs)
-        except Exception:
-            continue
-        if matches(out, expected, rtol=case.rtol, atol=case.atol) and (
-                not message.startswith(DTYPE_MISTAKE)
-                or _agrees(out, expected, case.rtol, case.atol)):
-            continue
-        kept.append((message, out))
-    return kept
-
-
 def _diagnose(case: Case, got, expected) -> str | None:
-    """The failing variant nearest ``got`` (exact dtype), else a plain dtype hint."""
-    found = _closest(got, _failing_variants(case, expected),
-                     max(case.rtol, 1e-6), max(case.atol, 1e-9))
-    return found or _dtype_hint(case, got, expected)
+    """The engine's diagnosis, else a plain dtype hint."""
+    return diagnose_case(case, got) or _dtype_hint(case, got, expected)
 
 
 def _check_value(student, case: Case) -> None:
@@ -209,43 +143,31 @@ def _check_value(student, case: Case) -> None:
 
 
 def _finished(case: Case) -> Case:
-    """Give a value case its sharper diagnosis.
-
-    A public one stays a ``value`` case (it travels to the student kit) with its
-    ``wrong`` list filled by :func:`_failing_variants`.  A hidden one (never exported)
-    becomes a custom case run by :func:`_check_value`, which also compares dtypes when
-    matching, prefers the nearest variant and falls back to a dtype hint.  Either
-    keeps its inputs, so ``case.expected()`` works.
-    """
-    if case.kind != "value":
+    """A hidden value case becomes a custom case run by :func:`_check_value` (it falls
+    back to a dtype hint); it keeps its inputs, so ``case.expected()`` works.  A public
+    one stays a ``value`` case, so it travels to the student kit."""
+    if case.kind != "value" or not case.hidden:
         return case
-    if not case.hidden:
-        return dataclasses.replace(case, wrong=_failing_variants(case, case.expected()))
     return dataclasses.replace(case, kind="custom", check=_check_value)
 
 
 # ---------------------------------------------------------------- purity
 
-def _mutation_diagnosis(case: Case, got, args_after) -> str:
-    """The mistake whose output and leftover inputs both match the student's, else a
+def _mutation_diagnosis(case: Case, got, args_after, kwargs_after, expected) -> str:
+    """The mistake whose result and leftover inputs both match the student's, else a
     generic description of the functional-update mistake."""
-    from .. import mistakes  # noqa: F401  (registers the variants)
-    for message, wrong in MISTAKES.get(case.problem, []):
-        try:
-            out, after = _quiet(wrong, case.args, case.kwargs)
-        except Exception:
-            continue
-        if matches(got, out, rtol=1e-6, atol=1e-9) and all(
-                _identical(a, b) for a, b in zip(after, args_after)):
-            return message
-    return ("mutates its input: it writes into w, dw or the state dict it was given "
-            "(e.g. w -= lr*dw or state['v'] = ...); an optimizer step must return new "
-            "arrays and a new state dict")
+    found = diagnose(case.problem, (got, list(args_after), kwargs_after),
+                     changes(case.args, case.kwargs, result=True),
+                     expected=((expected, list(case.args), case.kwargs),),
+                     rtol=case.rtol, atol=case.atol)
+    return found or ("mutates its input: it writes into w, dw or the state dict it was given "
+                     "(e.g. w -= lr*dw or state['v'] = ...); an optimizer step must return "
+                     "new arrays and a new state dict")
 
 
 def _check_unchanged(case: Case, student) -> None:
     args, kwargs = case.inputs()
-    got, args_after, _ = student.call_echo(case.problem, args, kwargs)
+    got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs)
     expected = case.expected()
     try:
         assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=True)
@@ -269,7 +191,8 @@ def _check_unchanged(case: Case, student) -> None:
             what = (f"your function changed its input {name} in place (e.g. {name} -= ... "
                     "or np.add(..., out=" + name + ")); compute w_new = w - ... as a new "
                     "array and return it")
-        raise CheckFailure(what, _mutation_diagnosis(case, got, args_after))
+        raise CheckFailure(what, _mutation_diagnosis(case, got, args_after, kwargs_after,
+                                                     expected))
 
 
 def _pure(problem, w, dw, state, kwargs):
@@ -305,18 +228,10 @@ def _run_chain(call, w0, grads, kwargs):
 
 
 def _chain_diagnosis(problem, w0, grads, kwargs, outs, ref) -> str | None:
-    """The known mistake whose own chain is nearest the student's (see :func:`_closest`)."""
-    from .. import mistakes  # noqa: F401  (registers the variants)
-    candidates = []
-    for message, wrong in MISTAKES.get(problem, []):
-        try:
-            theirs = _run_chain(lambda *a, **k: _quiet(wrong, a, k)[0], w0, grads, kwargs)
-        except Exception:
-            continue
-        if all(matches(t, r, rtol=1e-7, atol=1e-10) for t, r in zip(theirs, ref)):
-            continue  # right on this chain: it cannot explain a failure
-        candidates.append((message, theirs))
-    return _closest(outs, candidates, 1e-6, 1e-9)
+    """The known mistake whose own chain is nearest the student's."""
+    def chain(fn):
+        return _run_chain(lambda *a, **k: on_inputs(a, k)(fn), w0, grads, kwargs)
+    return diagnose(problem, outs, chain, expected=(ref,))
 
 
 def _chain(problem, seed, steps=CHAIN_STEPS, shape=(4, 3), weight=2.0):
@@ -334,7 +249,6 @@ def _chain(problem, seed, steps=CHAIN_STEPS, shape=(4, 3), weight=2.0):
 
     def check(student, case):
         outs = _run_chain(lambda *a, **k: student.call(problem, *a, **k), w0, grads, kwargs)
-        import reference
         ref = _run_chain(getattr(reference, problem), w0, grads, kwargs)
         for k, (o, r) in enumerate(zip(outs, ref)):
             try:

@@ -6,8 +6,9 @@ property case checks that the rate never increases over epochs 0..50 (1..50 for
 """
 import math
 
-from ..cases import Case, battery, diagnose
+from ..cases import Case, Raised, battery
 from ..checks import CheckFailure, is_real
+from ..diagnosis import diagnose_case
 from ._kit import raises, value
 
 
@@ -31,22 +32,21 @@ def _never_increases(first: int, last: int = 50):
             if not (is_real(got) or getattr(got, "shape", None) == ()) or \
                     not math.isfinite(float(got)):
                 raise CheckFailure(f"the rate at epoch {e} should be a finite number, "
-                                   f"but it is {_show(got)}", diagnose(here, got))
+                                   f"but it is {_show(got)}", diagnose_case(here, got))
             got = float(got)
             if got <= 0:
                 raise CheckFailure(f"the rate at epoch {e} is {got:g}; a learning rate must stay "
-                                   "positive", diagnose(here, got))
+                                   "positive", diagnose_case(here, got))
             if prev is not None and got > prev * (1 + 1e-12):
                 raise CheckFailure(f"the rate increased from {prev:.6g} at epoch {e - 1} to "
                                    f"{got:.6g} at epoch {e}; a decay schedule never increases",
-                                   diagnose(here, got))
+                                   diagnose_case(here, got))
             prev = got
     return check
 
 
 def _epoch0_raises(student, case):
     """inverse_sqrt_decay(lr0, 0) must raise ValueError (1/sqrt(0) is undefined)."""
-    from ..cases import Raised
     try:
         got = student.call(case.problem, *case.args, **case.kwargs)
     except Raised as exc:
@@ -55,7 +55,8 @@ def _epoch0_raises(student, case):
                                f"but your function raised {exc.kind}") from None
         return
     raise CheckFailure(f"epoch 0 should raise ValueError (alpha_0 k / sqrt(epoch) needs "
-                       f"epoch >= 1), but your function returned {_show(got)}", diagnose(case, got))
+                       f"epoch >= 1), but your function returned {_show(got)}",
+                       diagnose_case(case, got))
 
 
 @battery("inverse_time_decay")

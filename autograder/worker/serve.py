@@ -7,8 +7,9 @@ and the codec beside it.
 
 Protocol (frames of :mod:`codec`), grader -> worker:
 
-* ``{"load": file}`` once: the submission, in the working directory (the worker
-  may be started before its submission is known)
+* ``{"load": file, "definitions_only": [keys]}`` once: the submission, in the
+  working directory (the worker may be started before its submission is known),
+  and the cells to run with only their definitions (see :func:`definitions`)
 * ``{"call": name, "args": [...], "kwargs": {...}, "echo": bool}``; with echo,
   the reply also carries the arguments as the call left them
 * ``{"return": value}`` / ``{"raise": [type name, message]}``: the answer to a
@@ -17,13 +18,20 @@ Protocol (frames of :mod:`codec`), grader -> worker:
 
 worker -> grader:
 
-* ``{"ready": [names of callables], "errors": [load errors], "fatal": bool}``
-  once, after loading
+* ``{"cell": key, "line": first line}`` while loading, as each cell starts: a
+  notebook cell's key is its index, a ``.py`` statement's its first line
+  number; keys only increase.  The grader gives each cell its own time budget
+  and the whole load another; a cell past its budget gets the worker killed and
+  restarted with that cell's key in ``definitions_only``.
+* ``{"ready": [names of callables], "errors": [load errors], "fatal": bool,
+  "unset": [[name, key], ...]}`` once, after loading; ``unset`` names the globals
+  that only the skipped part of a definitions-only cell would have set
 * ``{"result": value[, "after": [args, kwargs]][, "warnings": [...]]}`` or ``{"error": [type, message]}`` per call
 * ``{"callback": i, "args": [...], "kwargs": {...}}`` while a call runs
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib.abc
 import importlib.util
@@ -35,6 +43,7 @@ import sys
 import traceback
 import types
 import warnings
+from typing import NamedTuple
 
 if __package__:          # imported by the grader (in-process worker, build)
     from . import codec
@@ -45,15 +54,26 @@ else:                    # run as a script inside the sandbox, without site:
 
 SKIP_TAG = "autograder-skip"
 MAX_ERRORS = 20  # load errors reported (a notebook keeps going past each)
+MAX_UNSET = 200  # globals reported as left unset by definitions-only cells
 _MAGIC = re.compile(r"^\s*[%!]")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
 _TIMED = re.compile(r"^(\s*)%(?:time|timeit)\s+(.*)$")  # %time stmt
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what ends a line of Python source
 
 
 # ---------------------------------------------------------------- loading
 
-def notebook_cells(path: str) -> list[tuple[str, str]]:
-    """Return ``(label, source)`` for each runnable code cell of a notebook.
+class Unit(NamedTuple):
+    """One unit of loading: a notebook cell, or a ``.py``'s top-level statements on one line."""
+
+    key: int     # the cell's index in the notebook, or the statement's first line number
+    label: str   # the file name its tracebacks show: "cell 7", or the .py's name
+    code: object  # its source (a notebook cell) or its statements (an ast.Module)
+    first: str   # its first line, for the TA
+
+
+def notebook_cells(path: str) -> list[Unit]:
+    """Return a :class:`Unit` for each runnable code cell of a notebook.
 
     Test cells (nbgrader ``grade`` cells that are not also solution cells) and
     demo cells (tagged ``autograder-skip``) are skipped; IPython magics and shell
@@ -77,8 +97,89 @@ def notebook_cells(path: str) -> list[tuple[str, str]]:
             if not lines[0].lstrip().startswith(("%%time", "%%capture")):
                 continue  # %%bash, %%writefile...: not Python
             lines = lines[1:]
-        cells.append((f"cell {i}", strip_magics("\n".join(lines))))
+        src = strip_magics("\n".join(lines))
+        first = next((line for line in src.splitlines() if line.strip()), "")
+        cells.append(Unit(i, f"cell {i}", src, first))
     return cells
+
+
+def file_units(path: str) -> list[Unit]:
+    """Return the top-level statements of a ``.py`` as :class:`Unit` s, one per line.
+
+    A file that does not parse is one unit, whose run reports the error.
+    """
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        src = fh.read()
+    label = os.path.basename(path)
+    try:
+        body = ast.parse(src, label).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [Unit(1, label, src, src.split("\n", 1)[0])]
+    lines, units = _NEWLINE.split(src), []  # numbered as Python numbers them
+    for stmt in body:
+        if units and stmt.lineno == units[-1].key:  # "a = 1; b = 2": one unit
+            units[-1].code.body.append(stmt)
+        else:
+            units.append(Unit(stmt.lineno, label, ast.Module([stmt], []), lines[stmt.lineno - 1]))
+    return units
+
+
+def definitions(tree: ast.Module) -> tuple[ast.Module, list[str]]:
+    """Split a cell into its definitions and the global names the rest would set.
+
+    Definitions are ``def``, ``class``, imports, and assignments of literal values
+    to plain names (``EPS = 1e-8``); loops, calls and other statements are dropped.
+    A definition is kept whole: its decorators, default values and class body run.
+    """
+    kept, unset = [], []
+    for stmt in tree.body:
+        if _is_definition(stmt):
+            kept.append(stmt)
+        else:
+            unset += _bound_names(stmt)
+    return ast.Module(kept, []), unset
+
+
+def _is_definition(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                         ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        targets = [stmt.target]
+    else:
+        return False
+    try:
+        ast.literal_eval(stmt.value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return all(_plain_target(t) for t in targets)
+
+
+def _plain_target(node: ast.expr) -> bool:
+    """A name, or a tuple or list of them: what a literal assignment may bind."""
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_plain_target(e) for e in node.elts)
+    return isinstance(node, ast.Name)
+
+
+_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """The global names a statement binds, not looking inside nested scopes."""
+    names = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(child.name)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            names.append(child.id)
+        elif isinstance(child, ast.alias):
+            names.append((child.asname or child.name).split(".")[0])
+        elif not isinstance(child, _SCOPES):
+            names += _bound_names(child)
+    return names
 
 
 def strip_magics(src: str) -> str:
@@ -105,13 +206,28 @@ def strip_magics(src: str) -> str:
     return "\n".join(keep)
 
 
-def load(path: str, stub_plots: bool = True) -> tuple[dict, list[str], bool]:
-    """Execute a submission; return its namespace, the load errors, and whether
-    loading failed outright.
+class Loaded(NamedTuple):
+    """What loading a submission gives.
 
-    A ``.py`` file stops at its first error, as an import would: that is fatal.
-    A notebook runs every cell, like "Run All" with errors allowed; only an
-    unreadable notebook is fatal.
+    ``unset`` maps each global that only the skipped part of a definitions-only
+    cell would have set to that cell's key.
+    """
+
+    ns: dict
+    errors: list
+    fatal: bool
+    unset: dict
+
+
+def load(path: str, stub_plots: bool = True, definitions_only=frozenset(),
+         progress=None) -> Loaded:
+    """Execute a submission, unit by unit (see :class:`Unit`).
+
+    A ``.py`` file stops at its first error, as an import would: that is fatal,
+    unless a unit before it ran definitions-only (the error may well follow from
+    that).  A notebook runs every cell, like "Run All" with errors allowed; only an
+    unreadable notebook is fatal.  Units whose key is in ``definitions_only`` run
+    only their :func:`definitions`; ``progress(unit)`` is called as each starts.
     """
     ns = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
     sys.modules["submission"] = types.ModuleType("submission")
@@ -124,20 +240,28 @@ def load(path: str, stub_plots: bool = True) -> tuple[dict, list[str], bool]:
             units, keep_going = notebook_cells(path), True
         except (ValueError, UnicodeDecodeError, AttributeError, TypeError, RecursionError,
                 MemoryError) as exc:
-            return ns, [f"not a valid Jupyter notebook ({type(exc).__name__}: {exc})"[:300]], True
+            error = f"not a valid Jupyter notebook ({type(exc).__name__}: {exc})"[:300]
+            return Loaded(ns, [error], True, {})
     else:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            units, keep_going = [(os.path.basename(path), fh.read())], False
-    errors = []
-    ns["__labels__"] = {label for label, _ in units}
-    for label, src in units:
+        units, keep_going = file_units(path), False
+    errors, unset = [], {}
+    ns["__labels__"] = {unit.label for unit in units}
+    for unit in units:
+        if progress is not None:
+            progress(unit)
         try:
-            exec(compile(src, label, "exec"), ns)
+            code = unit.code
+            if unit.key in definitions_only:
+                tree = code if isinstance(code, ast.Module) else ast.parse(code, unit.label)
+                code, names = definitions(tree)
+                unset.update(dict.fromkeys(names, unit.key))
+                keep_going = True
+            exec(compile(code, unit.label, "exec"), ns)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too
-            errors.append(_describe(exc, label))
+            errors.append(_describe(exc, unit.label))
             if not keep_going:
-                return ns, errors, True
-    return ns, errors, False
+                return Loaded(ns, errors, True, {})
+    return Loaded(ns, errors, False, {n: k for n, k in unset.items() if n not in ns})
 
 
 class _Absorb:
@@ -290,14 +414,17 @@ def main(argv: list[str]) -> None:
     fd_in, fd_out = int(argv[1]), int(argv[2])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not us
     try:  # started ahead of time: wait to be told which file to load
-        path = str(codec.decode(codec.read_frame(fd_in))["load"])
+        request = codec.decode(codec.read_frame(fd_in))
     except EOFError:
         return
-    ns, errors, fatal = load(path)
-    names = sorted(k for k, v in ns.items() if callable(v) and not k.startswith("_"))
-    server = Server(ns, fd_in, fd_out)
-    server.send({"ready": [n[:100] for n in names[:1000]], "errors": errors[:MAX_ERRORS],
-                 "fatal": fatal})
+    server = Server({}, fd_in, fd_out)
+    loaded = load(str(request["load"]), definitions_only=set(request["definitions_only"]),
+                  progress=lambda unit: server.send({"cell": unit.key, "line": unit.first[:200]}))
+    server.ns = loaded.ns
+    names = sorted(k for k, v in loaded.ns.items() if callable(v) and not k.startswith("_"))
+    server.send({"ready": [n[:100] for n in names[:1000]], "errors": loaded.errors[:MAX_ERRORS],
+                 "fatal": loaded.fatal,
+                 "unset": [[n[:100], k] for n, k in sorted(loaded.unset.items())[:MAX_UNSET]]})
     server.serve_forever()
 
 
