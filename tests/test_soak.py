@@ -11,7 +11,7 @@ subprocess, per assignment (ps2 and ps4, their real specs).  The promise:
   submission that draws from numpy's unseeded global RNG (:data:`GLOBAL_RNG`), random by
   itself, whose status alone is compared;
 - every hostile row loses at most the points of what it attacks, and a row whose
-  code probes the sandbox (namespaces, memory, scratch, callbacks) scores full
+  code probes the sandbox (namespaces, scratch, trusted callbacks) scores full
   points only because the probe found the sandbox holding;
 - the grader's processes stay under :data:`GRADER_BOUND_MB` of summed peak RSS;
 - the class takes at most :data:`TIME_FACTOR` times as long as the honest subset;
