@@ -349,11 +349,10 @@ def leftovers(cgroup: Path, uids) -> list[str]:
 
 # ---------------------------------------------------------------- reading the reports
 
-def gradebook(out: Path) -> dict[str, list[str]]:
-    """The gradebook's rows (as written), by student."""
+def gradebook(out: Path) -> dict[str, dict[str, str]]:
+    """The gradebook's rows (as written), by student: each a dict by column, in order."""
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    return {r[0]: r for r in rows[1:]}
+        return {row["student"]: row for row in csv.DictReader(fh)}
 
 
 def per_student(out: Path) -> dict[str, dict[str, str]]:
@@ -455,14 +454,13 @@ def _soak_assignment(assignment: spec.Assignment, tmp: Path, n_honest: int,
             assert together[s] == alone[s], (s, alone[s], together[s])
             assert texts_class[s] == texts_alone[s], s
         else:  # random by itself, run to run: only its status is sure
-            assert together[s][-2] == alone[s][-2], (s, alone[s], together[s])
+            assert together[s]["status"] == alone[s]["status"], (s, alone[s], together[s])
 
     # Hostile rows: each loses at most what it attacks.
-    reference = alone[next(s for s in students if "correct_alice" in s)]
-    full = dict(zip(gradebook_header(tmp / "out-class"), reference))
+    full = alone[next(s for s in students if "correct_alice" in s)]
     rows = ta_rows(tmp / "out-class")
     for h in hostile:
-        row = dict(zip(gradebook_header(tmp / "out-class"), together[report.csv_cell(h.name)]))
+        row = together[report.csv_cell(h.name)]
         result.hostile[h.name] = (row["status"], float(row["total"]), float(row["max"]))
         assert row["status"] == h.status, (h.name, row)
         if h.status != "graded":
@@ -476,16 +474,11 @@ def _soak_assignment(assignment: spec.Assignment, tmp: Path, n_honest: int,
     _check_reports(tmp / "out-class", hostile, assignment)
 
 
-def gradebook_header(out: Path) -> list[str]:
-    with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
-        return next(csv.reader(fh))
-
-
 def _check_reports(out: Path, hostile: list[Hostile], assignment: spec.Assignment) -> None:
     """No formula in the gradebook, no control character in any report, and no hidden
     input in what a student reads (findings 9 and 11)."""
     for row in gradebook(out).values():
-        assert not row[0].startswith(("=", "+", "-", "@", "\t", "\r")), row
+        assert not [c for c in row.values() if c.startswith(("=", "+", "-", "@", "\t", "\r"))], row
     for name, text in _every_text(out).items():
         assert not CONTROL.search(text), (name, CONTROL.findall(text)[:5])
     if any(h.name == "leaks_hidden_inputs" for h in hostile):
