@@ -652,10 +652,8 @@ def _messages(result: dict) -> list[str]:
             for text in (c["message"], c["log"])]
 
 
-def test_finding_1_a_worker_that_never_reads_its_callback_replies_costs_only_that_function(
-        tmp_path):
-    """Forged callback requests, replies never read: the grader's write must time out."""
-    r = _grade_bounded(tmp_path, """\
+#: Finding 1: forged callback requests, whose replies are never read.
+NEVER_READS = """\
         _honest_gd = gradient_descent
         def gradient_descent(X, y, w, b, *, optimizer=None, **kwargs):
             if optimizer is None:
@@ -667,7 +665,14 @@ def test_finding_1_a_worker_that_never_reads_its_callback_replies_costs_only_tha
             for _ in range(5000):   # each reply is small; together they fill the pipe
                 codec.write_frame(int(sys.argv[2]), request)
             time.sleep(3600)        # and never read one
-        """, {"gradient_descent": 1, "sigmoid": 1}, call_timeout=1.5)
+        """
+
+
+def test_finding_1_a_worker_that_never_reads_its_callback_replies_costs_only_that_function(
+        tmp_path):
+    """Forged callback requests, replies never read: the grader's write must time out."""
+    r = _grade_bounded(tmp_path, NEVER_READS, {"gradient_descent": 1, "sigmoid": 1},
+                       call_timeout=1.5)
     assert r["status"] == "graded", r["message"]
     points = _points(r)
     assert points["sigmoid"] == 1 and 0 < points["gradient_descent"] < 1, points
@@ -698,16 +703,20 @@ def test_finding_2_forged_frames_leave_the_graders_memory_bounded(tmp_path):
     assert any("exceeds" in m for m in _messages(r)) and any("items" in m for m in _messages(r))
 
 
-def test_finding_3_exception_type_names_are_bounded_and_clean(tmp_path):
-    """A 2 MB class name raised for real, and a long one forged past the worker's truncation."""
-    r = _grade_bounded(tmp_path, """\
+#: Finding 3: a 2 MB exception type name, and a forged error frame full of escapes.
+HUGE_TYPE_NAME = """\
         def tanh_grad(z):
             import json, struct, sys, codec
             name = "\\x1b[2J\\r" + "E" * 500_000         # within the JSON head's limit
             head = json.dumps({"dict": [["error", [name, "\\x07" * 10**4]]]}).encode()
             codec.write_frame(int(sys.argv[2]), struct.pack(">I", len(head)) + head)
             raise type(name + "E" * 1_500_000, (Exception,), {})("boom")
-        """, {"sigmoid": 1, "tanh_grad": 1})
+        """
+
+
+def test_finding_3_exception_type_names_are_bounded_and_clean(tmp_path):
+    """A 2 MB class name raised for real, and a long one forged past the worker's truncation."""
+    r = _grade_bounded(tmp_path, HUGE_TYPE_NAME, {"sigmoid": 1, "tanh_grad": 1})
     assert r["status"] == "graded", r["message"]
     assert _points(r) == {"sigmoid": 1, "tanh_grad": 0}
     messages = _messages(r)
@@ -717,9 +726,9 @@ def test_finding_3_exception_type_names_are_bounded_and_clean(tmp_path):
     assert len(repr(r)) < 50_000
 
 
-def test_finding_4_trusted_callbacks_run_only_on_arguments_the_case_could_pass(tmp_path):
-    """fit with a huge degree or huge arrays is refused (a ValueError), never run."""
-    r = _grade_bounded(tmp_path, """\
+#: Finding 4: trusted callbacks called with huge or forged arguments; full points only
+#: if every call is refused.
+ABUSES_CALLBACKS = """\
         def cross_validate(fit, score, X, y, k, rng=None):
             for probe in (lambda: fit(X, y, degree=2500),              # ~1.5 s of solve
                           lambda: fit(np.zeros((10**5, X.shape[1])), np.zeros(10**5)),
@@ -731,21 +740,32 @@ def test_finding_4_trusted_callbacks_run_only_on_arguments_the_case_could_pass(t
                     continue
                 return np.zeros(k)       # the grader ran it: give up the points
             return ref.cross_validate(fit, score, X, y, k, rng)
-        """, {"cross_validate": 1, "sigmoid": 1}, call_timeout=1)
+        """
+
+
+def test_finding_4_trusted_callbacks_run_only_on_arguments_the_case_could_pass(tmp_path):
+    """fit with a huge degree or huge arrays is refused (a ValueError), never run."""
+    r = _grade_bounded(tmp_path, ABUSES_CALLBACKS, {"cross_validate": 1, "sigmoid": 1},
+                       call_timeout=1)
     assert r["status"] == "graded", r["message"]
     assert _points(r) == {"cross_validate": 1, "sigmoid": 1}, _messages(r)
 
 
-def test_finding_12_purity_cannot_be_faked_by_emptying_the_echo(tmp_path):
-    r = _grade_bounded(tmp_path, """\
-        _honest_sigmoid = sigmoid
-        def sigmoid(z):
+#: Finding 12: a function that mutates its first argument and empties the echo;
+#: ``{fn}`` names the function it replaces.
+FAKES_PURITY = """\
+        _honest_{fn} = {fn}
+        def {fn}(z, *rest):
             import sys
-            out = _honest_sigmoid(z)
+            out = _honest_{fn}(z, *rest)
             z[...] = 0.0                                # mutates its input,
             sys._getframe(1).f_locals["args"].clear()   # and hides it from the echo
             return out
-        """, {"sigmoid": 1})
+        """
+
+
+def test_finding_12_purity_cannot_be_faked_by_emptying_the_echo(tmp_path):
+    r = _grade_bounded(tmp_path, FAKES_PURITY.format(fn="sigmoid"), {"sigmoid": 1})
     pure = [c for p in r["problems"] for c in p["checks"] if c["name"] == "inputs unchanged"]
     assert pure and not pure[0]["passed"], pure
     assert "argument" in pure[0]["log"], pure[0]["log"]  # a hidden case: the detail is the TA's
