@@ -328,7 +328,7 @@ def test_sandbox_grade_writes_the_engines_points_where_nbgrader_reads_them(tmp_p
     """Each test cell scores what the engine gives; demo cells get a note and run nowhere."""
     nb = nbformat.read(ROOT / "source" / "ps1" / "ps1.ipynb", as_version=4)
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-    slip = next(fn for message, fn in MISTAKES["sigmoid"] if "float32" in message)
+    slip = next(m.fn for m in MISTAKES["sigmoid"] if "float32" in m.message)
     cells["sigmoid"].source = flatten.function_source(slip, "sigmoid")  # partial credit
     cells["relu"].source = "1 / 0  # a load error: relu stays undefined\n"
     cells["test_relu_grad"].outputs = [nbformat.v4.new_output(  # a forged full score
