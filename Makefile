@@ -38,6 +38,7 @@ test: $(STAMP) sandbox
 bench: $(STAMP) sandbox
 	$(BIN)/python bench/secure_vs_inprocess.py
 	$(BIN)/python bench/nbgrader_vs_autograder.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

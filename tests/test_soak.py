@@ -7,14 +7,14 @@ stdout floods) are graded together with ``autograder grade ... --jobs 2`` as a
 subprocess, per assignment (ps2 and ps4, their real specs).  The promise:
 
 - every honest row is byte-identical to its row when the honest subset is graded alone:
-  its gradebook row, its results JSON (minus the timing) and its feedback; except for a
-  submission that draws from numpy's unseeded global RNG (:data:`GLOBAL_RNG`), random by
-  itself, whose status alone is compared;
+  its gradebook row, its results JSON (minus the timing) and its feedback (the worker
+  seeds the global RNGs, so even a submission that draws from ``np.random`` is no exception);
 - every hostile row loses at most the points of what it attacks, and a row whose
   code probes the sandbox (namespaces, scratch, trusted callbacks) scores full
   points only because the probe found the sandbox holding;
 - the grader's processes stay under :data:`GRADER_BOUND_MB` of summed peak RSS;
-- the class takes at most :data:`TIME_FACTOR` times as long as the honest subset;
+- the class takes at most :data:`TIME_FACTOR` times as long as the honest subset, plus
+  what each hostile row may spend of its own time limits;
 - nothing is left: no process of a sandbox uid, no scratch dir, no cgroup.
 
 Everything runs inside an outer cgroup v1 memory group of :data:`OUTER_MB` that
@@ -54,10 +54,6 @@ TIME_FACTOR = 3                   # the class's time over the honest subset's
 OUTER_MB = 6144                   # the outer memory cgroup around the whole soak
 RUN_WALL = 900                    # seconds before a hung grader is killed
 MEMORY_V1 = Path("/sys/fs/cgroup/memory")
-#: A draw from numpy's global RNG.  The worker leaves it unseeded, so the row of such a
-#: submission differs from run to run, graded alone or not: its feedback (the worst element,
-#: the diagnosis) and even its points (a seeded case that a random mask passes by chance).
-GLOBAL_RNG = re.compile(r"\bnp\.random\.(?!default_rng\b|Generator\b)\w+\(")
 
 # A thread bomb: no finding has one.
 THREADS = """\
@@ -393,7 +389,7 @@ class Soak:
         honest = sum(r.seconds for r in self.honest.values())
         whole = sum(r.seconds for r in self.whole.values())
         lines.append(f"total: honest-only {honest:.1f} s, whole class {whole:.1f} s "
-                     f"({whole / honest:.2f}x; bound {TIME_FACTOR}x); grader peak "
+                     f"({whole / honest:.2f}x); grader peak "
                      f"{max(r.peak_mb for r in self.whole.values()):.0f} MB "
                      f"(bound {GRADER_BOUND_MB} MB)")
         lines += [f"  {report.clean(s)[:40]:<40} {st:<10} {p:g}/{m:g}"
@@ -410,16 +406,23 @@ def soak(tmp: Path, honest_per_assignment: int, full: bool, result: Soak | None 
         pytest.skip("needs root and bubblewrap (isolation mode 'bwrap')")
     result = Soak() if result is None else result
     (tmp / "tmpdir").mkdir()
+    graded = []  # every hostile submission graded
     with outer_cgroup() as cgroup:
         for name in ("ps2", "ps4"):
             hostile = [h for h in hostile_class() if h.assignment == name and (full or h.suite)]
+            graded += hostile
             _soak_assignment(spec.load(name), tmp / name, honest_per_assignment, hostile,
                              cgroup, result)
         left = leftovers(cgroup, set().union(*(r.uids for r in result.whole.values())))
         assert left == [], left
     assert list((tmp / "tmpdir").iterdir()) == []  # the graders' TMPDIR: no autograder-* left
     whole = sum(r.seconds for r in result.whole.values())
-    assert whole <= TIME_FACTOR * sum(r.seconds for r in result.honest.values()), result.numbers()
+    honest = sum(r.seconds for r in result.honest.values())
+    # Each hostile row may spend its own time limits: a call timeout per function it
+    # attacks, in the public and in the hidden phase, and one more for its load.  With
+    # few honest rows (the suite's soak) that, not the ratio, is what bounds the class.
+    own = sum(2 * (len(h.targets) + 1) * TIMEOUT for h in graded) / JOBS
+    assert whole <= TIME_FACTOR * honest + own, result.numbers()
     return result
 
 
@@ -446,15 +449,10 @@ def _soak_assignment(assignment: spec.Assignment, tmp: Path, n_honest: int,
     students = [p.stem for p in honest]
     assert set(alone) == set(students)
     assert set(together) == set(students) | {report.csv_cell(h.name) for h in hostile}
-    same = [p.stem for p in honest if not GLOBAL_RNG.search(p.read_text(encoding="utf-8"))]
-    assert len(same) > len(honest) // 2, same
     texts_alone, texts_class = per_student(tmp / "out-honest"), per_student(tmp / "out-class")
     for s in students:
-        if s in same:
-            assert together[s] == alone[s], (s, alone[s], together[s])
-            assert texts_class[s] == texts_alone[s], s
-        else:  # random by itself, run to run: only its status is sure
-            assert together[s]["status"] == alone[s]["status"], (s, alone[s], together[s])
+        assert together[s] == alone[s], (s, alone[s], together[s])
+        assert texts_class[s] == texts_alone[s], s
 
     # Hostile rows: each loses at most what it attacks.
     full = alone[next(s for s in students if "correct_alice" in s)]

@@ -508,3 +508,15 @@ def test_a_bad_frame_fails_the_call_with_no_exception_chain_holding_it(tmp_path)
         with pytest.raises(CheckFailure) as info:
             proxy.call("bad_frame")
         assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_the_global_rngs_are_seeded_so_grading_twice_gives_the_same_points(tmp_path):
+    """The contract forbids np.random and random, but a student's code may use them."""
+    text = ("import random\nimport numpy as np\n"
+            "def draw():\n    return [float(x) for x in np.random.random(3)] + [random.random()]\n")
+    draws = []
+    for _ in range(2):
+        with running(tmp_path, text) as w:
+            draws.append((w.call("draw"), w.call("draw")))
+    assert draws[0] == draws[1]
+    assert draws[0][0] != draws[0][1]  # seeded once per load, not before every call
