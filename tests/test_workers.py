@@ -3,11 +3,9 @@ and notebook workers, spare processes owned by the grader, one listing of a
 submission's graded functions, and the package's derived topic lists."""
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -106,22 +104,3 @@ def test_grading_a_class_inline_leaves_no_spare_behind(tmp_path):
     results = grade.grade_all(subs, assignment, jobs=1, limits=LIMITS)
     assert [r.status for r in results] == ["graded", "graded"]
     assert len(grade.SPARES) == 0
-
-
-# ---------------------------------------------------------------- lists derived from TOPICS
-
-@pytest.mark.parametrize("package", ["autograder.mistakes", "autograder.problems"])
-def test_the_topic_packages_import_one_module_per_reference_topic(package, monkeypatch):
-    module = importlib.import_module(package)
-    assert {t for t in reference.TOPICS if hasattr(module, t)} == set(reference.TOPICS)
-    monkeypatch.setitem(reference.TOPICS, "no_such_topic", ["no_such_function"])
-    with pytest.raises(ModuleNotFoundError, match="no_such_topic"):
-        importlib.reload(module)
-
-
-def test_the_package_data_pyproject_declares_exists():
-    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())
-    declared = project["tool"]["setuptools"]["package-data"]
-    missing = [f"{pkg}/{name}" for pkg, names in declared.items() for name in names
-               if not (PROJECT / pkg / name).exists()]
-    assert not missing
