@@ -87,14 +87,18 @@ def test_a_spare_serves_the_next_start_and_the_pool_stops_it(tmp_path):
         a.start()
         assert len(pool) == 1
         waiting = pool._spares[LIMITS].proc
-        b.start()  # the next submission (or the hidden phase's restart) adopts it
+        b.start()  # the next submission adopts it
         assert b.proc is waiting and b.call("f") == "b" and a.call("f") == "a"
+        again = pool._spares[LIMITS].proc
+        a.close_process()
+        a.start()  # a restart (the hidden phase's) adopts the next one
+        assert a.proc is again and a.call("f") == "a"
         last = pool._spares[LIMITS].proc
     finally:
         a.close()
         b.close()
         pool.close()
-    assert len(pool) == 0 and last.poll() is not None and waiting.poll() is not None
+    assert len(pool) == 0 and all(p.poll() is not None for p in (waiting, again, last))
 
 
 def test_grading_a_class_inline_leaves_no_spare_behind(tmp_path):
