@@ -5,6 +5,8 @@ returns a :class:`SubmissionResult`, whatever the file does.
 :func:`grade_all` fans the class out over a ``concurrent.futures`` executor
 (local processes by default; any Executor with the same interface, e.g. a
 distributed one, can be passed in) and reports progress as results arrive.
+Each of its own grading processes keeps a spare worker started ahead of time
+(:data:`SPARES`), so that starting one overlaps with grading the last.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import os
 import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
+from multiprocessing import util
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +29,9 @@ from .results import ProblemResult, SubmissionResult
 _HERE = Path(__file__).resolve().parent
 BATTERY = _HERE / "battery.py"
 INI = _HERE / "pytest.ini"
+#: This process's pre-started workers; :func:`grade_all` uses them in the processes
+#: it starts (and in its own, with one job), and closes them when it is done.
+SPARES = sandbox.SparePool()
 
 
 def limits_for(assignment: spec.Assignment, **given) -> sandbox.Limits:
@@ -37,7 +43,8 @@ def limits_for(assignment: spec.Assignment, **given) -> sandbox.Limits:
 
 def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
                      limits: sandbox.Limits | None = None,
-                     public_only: bool = False, isolated: bool = True) -> SubmissionResult:
+                     public_only: bool = False, isolated: bool = True,
+                     spares: sandbox.SparePool | None = None) -> SubmissionResult:
     """Grade one ``.py``/``.ipynb`` file against ``assignment``.
 
     Parameters
@@ -54,6 +61,9 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     isolated : bool, default=True
         False runs the submission in this process with no sandbox: only for
         measuring what isolation costs (``bench/``), never for real grading.
+    spares : SparePool, optional
+        Where the worker takes a pre-started process from and leaves one for the
+        next start; None (the default): no process is started ahead of time.
 
     Returns
     -------
@@ -66,7 +76,7 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
     student = student or path.stem
     limits = limits or limits_for(assignment)
     start = time.monotonic()
-    board = Scoreboard(assignment, str(path), student, public_only, limits, isolated)
+    board = Scoreboard(assignment, str(path), student, public_only, limits, isolated, spares)
     sink = io.StringIO()
     try:
         with redirect_stdout(sink), redirect_stderr(sink):
@@ -92,10 +102,10 @@ def load_error(student: str, path, assignment: spec.Assignment, message: str) ->
 
 
 def _grade_job(args) -> SubmissionResult:
-    path, assignment, student, limits, isolated = args
+    path, assignment, student, limits, isolated, prewarm = args
     try:
         return grade_submission(path, assignment, student=student, limits=limits,
-                                isolated=isolated)
+                                isolated=isolated, spares=SPARES if prewarm else None)
     except BaseException as exc:  # noqa: BLE001
         return SubmissionResult(student, str(path), "crashed",
                                 message=f"grader error: {type(exc).__name__}: {exc}")
@@ -123,7 +133,7 @@ def grade_all(submissions: list[tuple[str, Path]], assignment: spec.Assignment, 
         broken = []
         try:
             futures = {pool.submit(_grade_job, (submissions[i][1], assignment, submissions[i][0],
-                                                limits, isolated)): i for i in pending}
+                                                limits, isolated, own)): i for i in pending}
             for fut in cf.as_completed(futures):
                 i = futures[fut]
                 try:
@@ -149,18 +159,16 @@ def grade_all(submissions: list[tuple[str, Path]], assignment: spec.Assignment, 
 
 
 def _start_job() -> None:
-    """In each grading process: keep a worker pre-started, and stop it at exit."""
-    from multiprocessing import util
-    sandbox.prewarm(True)
-    util.Finalize(sandbox, sandbox.prewarm, args=(False,), exitpriority=10)
+    """In each grading process: stop its spare workers at exit."""
+    util.Finalize(SPARES, SPARES.close, exitpriority=10)
 
 
 class _InlineExecutor(cf.Executor):
-    """Runs each job at submit time, in this process (``--jobs 1``)."""
+    """Runs each job at submit time, in this process (``--jobs 1``); its shutdown
+    stops this process's spare workers."""
 
     def submit(self, fn, /, *args, **kwargs):
         fut: cf.Future = cf.Future()
-        sandbox.prewarm(True)
         try:
             fut.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001
@@ -168,4 +176,4 @@ class _InlineExecutor(cf.Executor):
         return fut
 
     def shutdown(self, wait=True, *, cancel_futures=False):
-        sandbox.prewarm(False)
+        SPARES.close()

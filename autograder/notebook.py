@@ -23,23 +23,11 @@ from __future__ import annotations
 
 import sys
 
-from . import sandbox, spec
+from . import spec
 from .cases import cases_for, run_case
-from .plugin import StudentProxy, check_result
 from .results import ProblemResult
-
-
-class _NamespaceWorker(sandbox.InProcessWorker):
-    """An in-process worker over the notebook's own namespace."""
-
-    def __init__(self, namespace: dict):
-        super().__init__("notebook.ipynb")
-        self.ns = namespace
-        self.defined = [k for k, v in namespace.items() if callable(v)]
-        self.proc = True
-
-    def start(self) -> None:
-        pass
+from .student import StudentProxy, check_result
+from .workers import InProcessWorker
 
 
 def _points(name: str) -> float:
@@ -52,8 +40,7 @@ def _points(name: str) -> float:
 
 def run(name: str, namespace: dict, hidden: bool) -> ProblemResult:
     """Run the public (or all) cases of ``name`` against ``namespace``'s functions."""
-    proxy = StudentProxy(_NamespaceWorker(namespace))
-    proxy.started = True
+    proxy = StudentProxy(InProcessWorker("notebook.ipynb", namespace=namespace))
     result = ProblemResult(name, _points(name))
     for case in cases_for(name):
         if case.hidden and not hidden:

@@ -1,31 +1,29 @@
 """Run one submission in an isolated worker process and call its functions.
 
 The worker (``autograder/worker/serve.py``) is untrusted.  Here, on the trusted
-side, we start it under bubblewrap with a dedicated unprivileged uid, a
-cgroup and rlimits, talk to it through the safe codec, enforce a timeout on every call,
-and kill its whole process tree when it hangs or dies.  A fresh worker then
-serves the remaining calls.
+side, :class:`Worker` loads the submission into it, cell by cell within each
+cell's budget, then calls its functions, each within its timeout.  A worker that
+hangs or dies is killed with its whole process tree; a fresh one then serves the
+remaining calls.
 
-The isolation policy (modes, mounts, limits, cgroups, the scratch tmpfs, uid
-leases) is :mod:`isolation`'s; its public names are importable from here too.
+Its process life cycle (start, spares, channels, kill) is :mod:`lifecycle`'s; the
+isolation policy (modes, mounts, limits, cgroups, the scratch tmpfs, uid leases) is
+:mod:`isolation`'s.  Their public names, and :mod:`workers`' errors, are importable
+from here too.
 """
 from __future__ import annotations
 
 import functools
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
-from . import isolation, submissions
+from . import isolation, lifecycle, submissions, workers
 from .isolation import (  # noqa: F401  (public here too)
     UID_BASE, UID_COUNT, WORKER_DIR, Limits, SandboxWarning, isolation_mode)
+from .lifecycle import LATE, SparePool
 from .worker import codec
+from .workers import InProcessWorker, StudentError, WorkerFailure  # noqa: F401  (public here too)
 
 _UidLease = isolation.UidLease  # the name tests use
 MAX_CALLBACKS = 1000  # callbacks one call may make (an honest call makes at most about 40)
@@ -34,35 +32,9 @@ MAX_CELL_KEY = 10**7  # the largest cell key a progress frame may name (a cell i
 #: Loading one submission again and again (the hidden phase, a restart after each call that
 #: timed out) may take at most this many whole load budgets in all.
 LOAD_BUDGETS = 3
-_LATE = object()  # what Worker._receive gives when no frame came in time
 
 
-class StudentError(Exception):
-    """The student's function raised; ``kind`` is the exception's type name."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(f"{kind}: {message}")
-        self.kind, self.message = kind, message
-
-
-class WorkerFailure(Exception):
-    """The worker died, hung, or broke the protocol; it has been killed."""
-
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status = status  # "timeout" or "crashed"
-
-
-@functools.lru_cache(maxsize=None)
-def _site_packages() -> list[str]:
-    """The folders the worker imports numpy from (the grader's own site-packages)."""
-    import numpy
-    return [str(Path(numpy.__file__).resolve().parent.parent)]
-
-
-# ---------------------------------------------------------------- the worker
-
-class Worker:
+class Worker(lifecycle.WorkerProcess, workers.Worker):
     """One sandboxed process serving the functions of one submission.
 
     Parameters
@@ -71,6 +43,9 @@ class Worker:
         A ``.py`` or ``.ipynb`` file; it is copied into a fresh scratch dir.
     limits : Limits
         Timeouts and resource limits (see :class:`isolation.Limits`).
+    spares : SparePool, optional
+        Where each start takes a pre-started process from, and leaves one for the
+        next start (the hidden phase, the next submission); None: no spares.
 
     Attributes
     ----------
@@ -91,23 +66,24 @@ class Worker:
         that cell's key.
     """
 
-    def __init__(self, submission, limits: Limits = Limits()):
-        self.submission, self.limits = Path(submission), limits
-        self.mode = isolation_mode()
-        self.proc: subprocess.Popen | None = None
+    def __init__(self, submission, limits: Limits = Limits(), spares: SparePool | None = None):
+        super().__init__(limits)
+        self.submission, self.spares = Path(submission), spares
         self.defined: list[str] = []
         self.load_errors: list[str] = []
         self.load_fatal = False  # the submission could not be loaded at all
         self.last_warnings: list[str] = []  # warnings the last call emitted
-        self._lease: isolation.WorkerSlot | None = None
-        self._tmp: Path | None = None
-        self._output = ""  # what earlier processes of this worker printed
         self.slow_cells: dict[int, str] = {}  # key -> first line of each cell past its budget
         self.unset: dict[str, int] = {}  # global -> key of the slow cell that alone sets it
         self.load_seconds = 0.0  # spent loading, over every start of this worker
         self._last_load = False  # this start may use only what is left of all the loads' budget
 
-    # -- life cycle
+    @property
+    def running(self) -> bool:
+        """True while a worker process runs (its :attr:`defined` is current)."""
+        return self.proc is not None
+
+    # -- loading
 
     def start(self) -> None:
         """Start a fresh worker (or adopt a pre-started spare) and load the submission.
@@ -139,24 +115,17 @@ class Worker:
         finally:
             self.load_seconds += time.monotonic() - begin
         self._greeted(hello)
-        if _PREWARM[0]:  # the next submission's worker imports numpy while this one is graded
-            _SPARES[self.limits] = spare = Worker(self.submission, self.limits)
-            spare._spawn()
-
-    def cell_label(self, key: int) -> str:
-        """How the student knows a cell: ``"cell 7"``, or ``"line 12"`` in a ``.py``."""
-        return f"cell {key}" if self.submission.suffix == ".ipynb" else f"line {key}"
+        if self.spares is not None:  # the next start imports numpy while this worker serves
+            self.spares.refill(self.limits)
 
     def _launch(self) -> None:
         """Get a fresh worker process (a spare, or a new one) and copy the submission in."""
         self.close_process()
-        spare = _SPARES.pop(self.limits, None)
-        if spare is not None and spare.proc is not None and spare.proc.poll() is None:
-            self._adopt(spare)
+        spare = self.spares.take(self.limits) if self.spares is not None else None
+        if spare is not None:
+            self.adopt(spare)
         else:
-            if spare is not None:
-                spare.close()
-            self._spawn()
+            self.spawn()
         scratch, name = self._tmp / "scratch", "submission" + self.submission.suffix
         submissions.copy_submission(self.submission, scratch / name)
         if self._lease:
@@ -174,7 +143,7 @@ class Worker:
         cell, budget = None, deadline  # (key, first line) of the cell running, and its end
         while True:  # (before the first cell, no student code runs: no cell budget yet)
             msg = self._receive(budget, what, late_ok=True)
-            if msg is _LATE:
+            if msg is LATE:
                 return self._slow(cell, whole=budget >= deadline)
             if not isinstance(msg, dict):
                 self._fail("crashed", "the worker sent a malformed greeting")
@@ -239,118 +208,7 @@ class Worker:
                       if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
                       and type(pair[1]) is int and pair[1] in self.slow_cells}
 
-    def _spawn(self) -> None:
-        """Start a worker process in a fresh scratch dir; it waits for its submission.
-
-        In ``bwrap`` mode the worker's uid, folder, scratch tmpfs and cgroup come
-        from an :class:`isolation.WorkerSlot`; otherwise from a temporary folder.
-        """
-        self._discard_files()
-        if self.mode == "bwrap":
-            self._lease = isolation.WorkerSlot(self.limits)
-            self._tmp = self._lease.dir
-        else:
-            self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))
-            (self._tmp / "scratch").mkdir(mode=0o700)
-        scratch = self._tmp / "scratch"
-        to_worker, self._w = os.pipe()
-        self._r, from_worker = os.pipe()
-        self._log = open(self._tmp / "output.log", "ab")
-        serve = ("/sandbox/worker/serve.py" if self.mode != "rlimits"
-                 else str(WORKER_DIR / "serve.py"))
-        # -S: no site module (no .pth files run); numpy's folder is passed explicitly
-        python = os.path.abspath(sys.executable)  # no "..": those folders are not in the sandbox
-        command = [python, "-I", "-S", "-u", serve, str(to_worker), str(from_worker),
-                   *_site_packages()]
-        if self.mode != "rlimits":
-            uid = self._lease.uid if self._lease else None
-            command = isolation.bwrap_argv(self.mode, uid, scratch, command)
-        env = None if self.mode != "rlimits" else {**isolation.worker_env(),
-                                                   "PATH": os.environ.get("PATH", "")}
-        self.proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            pass_fds=(to_worker, from_worker), start_new_session=True, env=env,
-            cwd=scratch, preexec_fn=self._set_limits)
-        os.close(to_worker)
-        os.close(from_worker)
-
-    def _adopt(self, spare: "Worker") -> None:
-        """Take over a spare's process, scratch dir and uid."""
-        self._discard_files()
-        for attr in ("proc", "_r", "_w", "_log", "_tmp", "_lease"):
-            setattr(self, attr, getattr(spare, attr))
-        spare.proc, spare._tmp, spare._lease = None, None, None
-
-    def _discard_files(self) -> None:
-        """Keep what the last process printed; delete its scratch dir; release its uid."""
-        if self._tmp is not None:
-            self._output = (self._output + self._log_text(20000))[:20000]
-            if self._lease is None:
-                shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-        if self._lease:
-            self._lease.release()
-            self._lease = None
-
-    def _set_limits(self) -> None:
-        """In the child, before exec: rlimits, the cgroup and the uid, and death with the grader."""
-        isolation.die_with_parent()
-        isolation.set_rlimits(self.limits, nproc=self.mode != "rlimits" or os.geteuid() != 0)
-        if self._lease:
-            self._lease.enter()
-
-    def close_process(self) -> None:
-        """Kill the worker's whole process tree, if it runs: its group, then its cgroup or uid."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        if self._lease:
-            self._lease.kill()
-        for fd in (self._r, self._w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._log.close()
-        self.proc = None
-
-    def close(self) -> None:
-        """Stop the worker and delete its scratch dir; release its uid."""
-        self.close_process()
-        self._discard_files()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def output(self, limit: int = 4000) -> str:
-        """The first ``limit`` characters the student's code printed."""
-        return (self._output + self._log_text(limit))[:limit]
-
-    def _log_text(self, limit: int) -> str:
-        """The start of the current process's output log."""
-        if self._tmp is None:
-            return ""
-        try:
-            with open(self._tmp / "output.log", "rb") as fh:
-                return fh.read(limit).decode("utf-8", errors="replace")
-        except OSError:
-            return ""
-
     # -- calls
-
-    def call(self, name: str, *args, **kwargs):
-        """Call the submission's ``name(*args, **kwargs)`` and return the decoded result.
-
-        See :meth:`call_echo` for the errors raised.
-        """
-        return self.call_echo(name, args, kwargs, echo=False)[0]
 
     def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
         """Call ``name(*args, **kwargs)``; return ``(result, args_after, kwargs_after)``.
@@ -370,7 +228,7 @@ class Worker:
         WorkerFailure
             The call timed out or the worker died; the worker has been killed.
         """
-        if self.proc is None:
+        if not self.running:
             self.start()
         deadline, what = time.monotonic() + self.limits.call_timeout, f"{name}()"
         callbacks, handles = [], []
@@ -424,132 +282,11 @@ class Worker:
         except Exception as exc:  # a bad argument from the student's code
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
 
-    def _send(self, payload: bytes, deadline: float, what: str) -> None:
-        """Write a frame to the worker by ``deadline``, else kill it (WorkerFailure)."""
-        try:
-            codec.write_frame(self._w, payload, deadline)
-            return
-        except TimeoutError:  # the worker does not read: never block on it
-            status, detail = "timeout", f"{what} did not finish within its time limit"
-        except OSError:
-            status, detail = "crashed", "the worker exited"
-        self._fail(status, detail)
-
-    def _receive(self, deadline: float, what: str, handles=None, late_ok: bool = False):
-        """Read and decode one frame from the worker by ``deadline``, else kill it.
-
-        With ``late_ok``, a frame not read by ``deadline`` gives :data:`_LATE` instead,
-        and the caller kills the worker.
-
-        Failures are raised outside the ``except`` clauses, so that no exception
-        chain keeps the frame or its parsed content alive.
-        """
-        try:
-            return codec.decode(codec.read_frame(self._r, deadline, codec.MAX_REPLY),
-                                handles=handles)
-        except TimeoutError:
-            if late_ok:
-                return _LATE
-            status, detail = "timeout", f"{what} did not finish within its time limit"
-        except codec.CodecError as exc:  # the worker is alive, but broke the protocol
-            status, detail = "crashed", f"the worker sent a bad frame while {what}: {exc}"
-        except (EOFError, OSError) as exc:
-            status, detail = "crashed", f"the worker died while {what}: " + self._how_it_ended(exc)
-        self._fail(status, detail)
-
-    def _how_it_ended(self, exc: Exception) -> str:
-        """How the worker ended (it closed its channel), or ``exc``'s text."""
-        try:
-            return _exit_reason(self.proc.wait(timeout=0.5))
-        except subprocess.TimeoutExpired:
-            return codec.clean(exc, 300)
-
-    def _fail(self, status: str, message: str):
-        self.close_process()
-        raise WorkerFailure(status, message)
-
-
-#: Pre-started workers waiting for a submission, by limits (see :func:`prewarm`).
-_SPARES: dict[Limits, Worker] = {}
-_PREWARM = [False]
-
-
-def prewarm(enabled: bool = True) -> None:
-    """Keep one pre-started worker ready in this process (for grading many files).
-
-    Starting Python and importing numpy is most of a worker's start-up; with
-    this on, it overlaps with grading the previous submission.  Turning it off
-    stops the spare.
-    """
-    _PREWARM[0] = enabled
-    if not enabled:
-        while _SPARES:
-            _SPARES.popitem()[1].close()
-
 
 def _register(table: list):
+    """A function that appends its argument to ``table`` and gives its index."""
     def add(obj) -> int:
         table.append(obj)
         return len(table) - 1
     return add
 
-
-def _exit_reason(code: int) -> str:
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exited with status {code}"
-
-
-class InProcessWorker:
-    """No isolation at all: the submission runs inside the grader's process.
-
-    Same interface as :class:`Worker`, no timeouts, no limits.  It exists only
-    so that ``bench/`` can measure what the sandbox costs; never grade
-    untrusted code with it.
-    """
-
-    def __init__(self, submission, limits: Limits = Limits()):
-        self.submission, self.limits, self.mode = Path(submission), limits, "none"
-        self.proc = None
-        self.defined, self.load_errors, self.last_warnings = [], [], []
-        self.load_fatal = False
-        self.slow_cells, self.unset = {}, {}
-
-    cell_label = Worker.cell_label
-
-    def start(self) -> None:
-        from .worker import serve
-        self.ns, self.load_errors, fatal, _ = serve.load(str(self.submission), stub_plots=False)
-        self.load_fatal = fatal and bool(self.load_errors)
-        self.defined = [k for k, v in self.ns.items() if callable(v) and not k.startswith("_")]
-        self.proc = True
-
-    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
-        import copy
-        fn = self.ns.get(name)
-        if not callable(fn):
-            raise StudentError("NameError", f"the submission defines no function {name!r}")
-        args, kwargs = copy.deepcopy((list(args), dict(kwargs)))
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                result = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise StudentError(type(exc).__name__, str(exc)) from None
-        self.last_warnings = [str(w.message) for w in caught[:5]]
-        return (result, args, kwargs) if echo else (result, None, None)
-
-    def call(self, name: str, *args, **kwargs):
-        return self.call_echo(name, args, kwargs, echo=False)[0]
-
-    def close_process(self) -> None:
-        self.proc = None
-
-    def close(self) -> None:
-        self.proc = None
-
-    def output(self, limit: int = 4000) -> str:
-        return ""

@@ -23,14 +23,13 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder import flatten, sandbox, spec
+from autograder import flatten, mistakes, sandbox, spec  # noqa: F401  (mistakes: registers them)
 from autograder.cases import MISTAKES
 from autograder.grade import grade_all
 from autograder.release import release, run_nbgrader
 
 
 def make_class(name: str, course: Path, n: int) -> None:
-    from autograder import mistakes  # noqa: F401
     source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
     solution = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
         l for l in c.source.splitlines() if "### " not in l)

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import flatten, sandbox, spec
+from autograder import flatten, mistakes, sandbox, spec  # noqa: F401  (mistakes: registers them)
 from autograder.cases import MISTAKES
 from autograder.grade import grade_all
 
 
 def make_submissions(assignment, folder: Path, n: int, seed: int = 0) -> list[tuple[str, Path]]:
-    from autograder import mistakes  # noqa: F401
     rng = np.random.default_rng(seed)
     ref = flatten.reference_source()
     wrong = [(fn, m[1]) for fn in assignment.points for m in MISTAKES.get(fn, [])]

@@ -3,5 +3,11 @@
 The known mistakes register first: the batteries diagnose with them, and the
 import runs one way, ``problems`` -> ``mistakes`` -> ``cases``.
 """
+import importlib
+
+import reference
+
 from .. import mistakes  # noqa: F401  (registers the known mistakes)
-from . import (activation, loss, neuron, descent, optimizers, schedules, regularization, dropout, augmentation, normalization, initialization, model_selection)  # noqa: F401
+
+for _topic in reference.TOPICS:  # one module per topic, named as in reference.TOPICS
+    importlib.import_module(f".{_topic}", __name__)

@@ -420,6 +420,12 @@ class Server:
             return {"error": [kind, message + where]}
 
 
+def defined_functions(ns: dict) -> list[str]:
+    """The functions a loaded submission defines that may be graded: its callables
+    whose names do not start with an underscore, sorted."""
+    return sorted(k for k, v in ns.items() if callable(v) and not k.startswith("_"))
+
+
 def main(argv: list[str]) -> None:
     fd_in, fd_out = int(argv[1]), int(argv[2])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not us
@@ -431,8 +437,8 @@ def main(argv: list[str]) -> None:
     loaded = load(str(request["load"]), definitions_only=set(request["definitions_only"]),
                   progress=lambda unit: server.send({"cell": unit.key, "line": unit.first[:200]}))
     server.ns = loaded.ns
-    names = sorted(k for k, v in loaded.ns.items() if callable(v) and not k.startswith("_"))
-    server.send({"ready": [n[:100] for n in names[:1000]], "errors": loaded.errors[:MAX_ERRORS],
+    server.send({"ready": [n[:100] for n in defined_functions(loaded.ns)[:1000]],
+                 "errors": loaded.errors[:MAX_ERRORS],
                  "fatal": loaded.fatal,
                  "unset": [[n[:100], k] for n, k in sorted(loaded.unset.items())[:MAX_UNSET]]})
     server.serve_forever()
