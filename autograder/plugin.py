@@ -53,6 +53,18 @@ def slow_note(worker: workers.Worker, key: int) -> str:
             "nothing else you wrote there affects your grade")
 
 
+def _seconds(key: str, value) -> float:
+    """A timeout option's value: a positive, finite number of seconds (as the CLI demands)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise pytest.UsageError(f"--{key.replace('_', '-')} (or autograder_{key}) must be a "
+                                f"positive number of seconds, got {value!r}")
+    return seconds
+
+
 class Scoreboard:
     """The plugin object: holds the options and collects every check's result."""
 
@@ -95,9 +107,11 @@ class Scoreboard:
             self.public_only = True
         timeouts = {}
         for key in ("call_timeout", "cell_timeout", "load_timeout"):
-            value = config.getoption(key, None) or config.getini(f"autograder_{key}")
-            if value:
-                timeouts[key] = float(value)
+            value = config.getoption(key, None)
+            if value is None:
+                value = config.getini(f"autograder_{key}") or None
+            if value is not None:
+                timeouts[key] = _seconds(key, value)
         if timeouts:
             self.limits = dataclasses.replace(self.limits, **timeouts)
 

@@ -52,16 +52,22 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
         )
 
 
+def _is_real(value) -> bool:
+    """A finite real number, and not a bool (``True`` is no learning rate)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+            and bool(np.isfinite(value)))
+
+
 def check_positive(value, name: str) -> float:
     """Return ``value`` as a float, raising ``ValueError`` unless it is > 0."""
-    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+    if not _is_real(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {name}={value!r}")
     return float(value)
 
 
 def check_nonnegative(value, name: str) -> float:
     """Return ``value`` as a float, raising ``ValueError`` unless it is >= 0."""
-    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+    if not _is_real(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative number, got {name}={value!r}")
     return float(value)
 
@@ -138,8 +144,7 @@ def check_real_in(value, name: str, low: float, high: float,
     e.g. ``check_real_in(beta, "beta", 0, 1, high_open=True)`` demands ``[0, 1)``.
     """
     interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-          and np.isfinite(value)
+    ok = (_is_real(value)
           and (value > low if low_open else value >= low)
           and (value < high if high_open else value <= high))
     if not ok:

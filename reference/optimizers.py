@@ -6,7 +6,8 @@ start: zeros and ``t = 0``); it is never modified, a new one is returned.
 """
 import numpy as np
 
-from ._validate import as_float, check_int, check_positive, check_real_in, check_same_shape
+from ._validate import (as_float, check_int, check_nonnegative, check_positive, check_real_in,
+                        check_same_shape)
 
 
 def _prepare(w, dw, state, lr):
@@ -139,7 +140,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     lr : float, default=0.01
         Learning rate ``alpha`` > 0.
     eps : float, default=1e-10
-        Added to the denominator, > 0.
+        Added to the denominator, >= 0 (0 is allowed, as in torch.optim).
 
     Returns
     -------
@@ -148,7 +149,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):
         ``{"G": G}``.
     """
     w, dw, lr = _prepare(w, dw, state, lr)
-    eps = check_positive(eps, "eps")
+    eps = check_nonnegative(eps, "eps")  # 0 allowed, as in torch.optim
     G = _slot(state, "G", w) + dw**2
     return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
 
@@ -172,7 +173,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     beta : float, default=0.99
         Decay of the average, in [0, 1).
     eps : float, default=1e-8
-        Added to the denominator, > 0.
+        Added to the denominator, >= 0 (0 is allowed, as in torch.optim).
 
     Returns
     -------
@@ -182,7 +183,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     """
     w, dw, lr = _prepare(w, dw, state, lr)
     beta = _decay(beta, "beta")
-    eps = check_positive(eps, "eps")
+    eps = check_nonnegative(eps, "eps")  # 0 allowed, as in torch.optim
     s = beta * _slot(state, "s", w) + (1 - beta) * dw**2
     return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
 
@@ -210,7 +211,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     rho : float, default=0.9
         Decay of both averages, in [0, 1).
     eps : float, default=1e-6
-        Inside both square roots, > 0.
+        Inside both square roots, >= 0 (0 is allowed, as in torch.optim).
 
     Returns
     -------
@@ -220,7 +221,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     """
     w, dw, lr = _prepare(w, dw, state, lr)
     rho = _decay(rho, "rho")
-    eps = check_positive(eps, "eps")
+    eps = check_nonnegative(eps, "eps")  # 0 allowed, as in torch.optim
     Eg2 = rho * _slot(state, "Eg2", w) + (1 - rho) * dw**2
     Edx2 = _slot(state, "Edx2", w)
     dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
@@ -253,7 +254,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     beta2 : float, default=0.999
         Decay of the second moment, in [0, 1).
     eps : float, default=1e-8
-        Added to the denominator, > 0.
+        Added to the denominator, >= 0 (0 is allowed, as in torch.optim).
 
     Returns
     -------
@@ -264,7 +265,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     w, dw, lr = _prepare(w, dw, state, lr)
     beta1 = _decay(beta1, "beta1")
     beta2 = _decay(beta2, "beta2")
-    eps = check_positive(eps, "eps")
+    eps = check_nonnegative(eps, "eps")  # 0 allowed, as in torch.optim
     t = check_int(state.get("t", 0), "state['t']", low=0) + 1
     m = beta1 * _slot(state, "m", w) + (1 - beta1) * dw
     v = beta2 * _slot(state, "v", w) + (1 - beta2) * dw**2

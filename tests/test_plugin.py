@@ -205,6 +205,21 @@ def test_the_plugin_uses_no_api_that_pytest_10_removes(run):
 
 
 
+@pytest.mark.parametrize("args, ini", [
+    (("--call-timeout", "0"), ""), (("--load-timeout", "-1"), ""),
+    ((), "[pytest]\nautograder_call_timeout = 0\n"),
+    ((), "[pytest]\nautograder_cell_timeout = soon\n"),
+])
+def test_a_timeout_that_is_not_positive_is_a_usage_error(pytester, args, ini):
+    """The same rule as the CLI's: zero, negative or not a number is refused, never used."""
+    if ini:
+        pytester.makeini(ini)
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_inprocess(*INNER, *args, plugins=[_board()])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*must be a positive number of seconds*"])
+
+
 def test_the_documented_options_exist(pytester):
     result = pytester.runpytest_inprocess(*INNER, "--help", plugins=[_board()])
     result.stdout.fnmatch_lines(["*--public-only*", "*--call-timeout*"])

@@ -72,6 +72,11 @@ PAIRS = [
     (adam, dict(), torch.optim.Adam, dict()),
     (adam, dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6), torch.optim.Adam,
      dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6)),
+    # eps = 0 is accepted, as in torch.optim (published test vectors use it)
+    (adagrad, dict(lr=0.3, eps=0.0), torch.optim.Adagrad, dict(lr=0.3, eps=0.0)),
+    (rmsprop, dict(lr=0.001, beta=0.9, eps=0.0), torch.optim.RMSprop,
+     dict(lr=0.001, alpha=0.9, eps=0.0)),
+    (adam, dict(lr=0.05, eps=0.0), torch.optim.Adam, dict(lr=0.05, eps=0.0)),
 ]
 PAIR_IDS = [f"{ours.__name__}-{kw or 'defaults'}" for ours, kw, _, _ in PAIRS]
 
@@ -203,7 +208,9 @@ BAD = [
     (momentum, (W, W, {}), dict(lr=0.1, beta=1.0), r"beta must be a number in \[0, 1\)"),
     (nesterov, (W, W, {}), dict(lr=0.1, beta=-0.1), r"beta must be a number in \[0, 1\)"),
     (momentum, (W, W, {"v": np.zeros(2)}), LR, r"state\['v'\] must have the shape of w"),
-    (adagrad, (W, W, {}), dict(eps=0.0), r"eps must be a positive number"),
+    (adagrad, (W, W, {}), dict(eps=-1e-8), r"eps must be a non-negative number"),
+    (adam, (W, W, {}), dict(eps=-1e-8), r"eps must be a non-negative number"),
+    (sgd, (W, W, {}), dict(lr=True), r"lr must be a positive number, got lr=True"),
     (adagrad, (W, W, {"G": np.zeros((3, 1))}), {}, r"state\['G'\] must have the shape of w"),
     (rmsprop, (W, W, {}), dict(beta=1.5), r"beta must be a number in \[0, 1\)"),
     (adadelta, (W, W, {}), dict(rho=1.0), r"rho must be a number in \[0, 1\)"),
