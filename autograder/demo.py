@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     print("== The reference, on the bundled data ==")
     tour.main()
 
-    limits = sandbox.Limits(call_timeout=3, load_timeout=10)
+    limits = sandbox.Limits(call_timeout=3, cell_timeout=3, load_timeout=10)
     names = args.assignments or spec.available()
     print(f"\n== Grading a sample class for {', '.join(names)} "
           f"(isolation: {sandbox.isolation_mode()}) ==")
