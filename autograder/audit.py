@@ -9,7 +9,9 @@ and *diagnosed* when its feedback names its own mistake.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 from . import flatten, sandbox, spec
 from .cases import CORRECT, MISTAKES, batteries
 from .grade import grade_submission
+from .worker import codec
 
 
 @dataclasses.dataclass
@@ -38,20 +41,70 @@ class AuditRow:
 
 
 def _grade_variant(job):
-    problem, source, folder, limits, seed = job
-    if seed is not None:  # statistical checks draw from this seed (see problems/_kit.py)
-        os.environ["AUTOGRADER_SEED"] = str(seed)
-    path = Path(folder) / f"{problem}_{abs(hash(source)):x}_{seed}.py"
+    problem, source, folder, limits, seeds = job
+    path = Path(folder) / f"{problem}_{abs(hash(source)):x}.py"
     path.write_text(source, encoding="utf-8")
     one = spec.Assignment("audit", "audit", {problem: 1.0}, Path(folder))
-    return grade_submission(path, one, limits=limits).problems[0]
+    registry = batteries()
+    make = registry[problem]
+    if seeds:  # this process's registry only, and only for this grading
+        registry[problem] = functools.partial(with_seeds, make, seeds)
+    try:
+        return grade_submission(path, one, limits=limits).problems[0]
+    finally:
+        registry[problem] = make
+
+
+def with_seeds(make, seeds) -> list:
+    """The cases of battery ``make``, then again, once per seed in ``seeds``, each case
+    that seed of the statistical checks may change (see ``problems/_kit.statistical_seed``):
+    one whose inputs it changes, and every custom case, whose check may draw at run time.
+
+    One grading session then tries every seed, where a session per seed would pay for a
+    fresh sandbox each time.
+    """
+    cases = make()
+    first = [_inputs(case) for case in cases]
+    for seed in seeds:
+        with _seed(seed):
+            again = make()
+        cases += [dataclasses.replace(case, name=f"{case.name} [seed {seed}]",
+                                      check=case.check and functools.partial(_check_with_seed,
+                                                                             case.check, seed))
+                  for case, inputs in zip(again, first)
+                  if case.check is not None or _inputs(case) != inputs]
+    return cases
+
+
+def _check_with_seed(check, seed, student, case) -> None:
+    with _seed(seed):
+        check(student, case)
+
+
+@contextlib.contextmanager
+def _seed(seed):
+    """``AUTOGRADER_SEED=seed`` in this process for a while."""
+    saved = os.environ.get("AUTOGRADER_SEED")
+    os.environ["AUTOGRADER_SEED"] = str(seed)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AUTOGRADER_SEED", None)
+        else:
+            os.environ["AUTOGRADER_SEED"] = saved
+
+
+def _inputs(case) -> bytes:
+    """A case's inputs as bytes (functions in them as markers), to see what a seed changes."""
+    return codec.encode([case.args, case.kwargs])
 
 
 def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits(),
-          jobs: int | None = None, wrong: bool = True, seeds=(None,)) -> list[AuditRow]:
+          jobs: int | None = None, wrong: bool = True, seeds=()) -> list[AuditRow]:
     """Grade every wrong (unless ``wrong=False``) and correct variant of each
-    function of ``assignment``, in parallel, once per seed of the statistical
-    checks (``None``: the default seed)."""
+    function of ``assignment``, in parallel.  With ``seeds``, each grading also
+    runs the statistical cases drawn with each of those seeds (:func:`with_seeds`)."""
     batteries()  # registers the batteries and, through them, the known mistakes
     names = list(assignment.points)
     variants = [(p, "wrong", m.message, m.fn) for p in names for m in MISTAKES.get(p, [])
@@ -61,9 +114,8 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
     rows = {p: AuditRow(p) for p in names}
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp, \
             cf.ProcessPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        variants = [v for v in variants for _ in seeds]
-        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits, seed)
-                 for (p, _, _, fn), seed in zip(variants, list(seeds) * len(variants))]
+        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits, tuple(seeds))
+                 for p, _, _, fn in variants]
         for (problem, kind, message, _), result in zip(variants, pool.map(_grade_variant, jobs_)):
             row = rows[problem]
             if kind == "right":
