@@ -139,7 +139,7 @@ def check_result(case, weight: float, exc: BaseException | None,
     words only (:func:`hidden_message`); the full text goes to the TA-only log.
     """
     passed = exc is None if passed is None else passed
-    result = CheckResult(case.problem, case.name, case.hidden, weight, passed)
+    result = CheckResult(case.problem, case.name, case.hidden, weight, passed, robust=case.robust)
     if isinstance(exc, CheckFailure):
         result.message, result.diagnosis, result.log = exc.message, exc.diagnosis, exc.message
         if case.hidden:
@@ -181,7 +181,7 @@ class Scoreboard:
         self.assignment, self.submission, self.student_name = assignment, submission, student
         self.public_only, self.limits = public_only, limits
         self.worker_class = sandbox.Worker if isolated else sandbox.InProcessWorker
-        self.problems = {name: ProblemResult(name, pts)
+        self.problems = {name: ProblemResult(name, pts, robustness=assignment.robustness)
                          for name, pts in assignment.points.items()}
         self.proxy: StudentProxy | None = None
         self.internal_errors: list[str] = []
