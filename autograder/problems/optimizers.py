@@ -7,8 +7,9 @@ a fresh start.  Each battery has the same shape:
   given (non-empty) state; a chain of steps that feeds the function's own returned state
   back (catches ``t`` not incremented, bias-correction errors, state ignored);
 * hidden: explicit non-default hyperparameters, a non-square 2-d ``w`` of shape
-  ``(n_in, n_out)``, a scalar (0-d) ``w`` (the contract's "any shape"), edge inputs where ``eps`` matters, float32, purity of ``w``,
-  ``dw`` and the state dict (given and fresh), and bad input (``lr <= 0``, ``dw``
+  ``(n_in, n_out)``, a scalar (0-d) ``w`` (the contract's "any shape"), edge inputs
+  where ``eps`` matters, float32, purity of ``w``, ``dw`` and the state dict (given
+  and fresh), and bad input (``lr <= 0``, ``dw``
   of a shape that broadcasts silently against ``w``).
 
 Diagnosis is the engine's (:mod:`autograder.diagnosis`): only a variant that fails
@@ -299,7 +300,7 @@ def _common(problem, seed):
         value(problem, "a scalar (0-d) w, fresh state", _w(s + 23, ()), _dw(s + 24, ()), {},
               kwargs=kw, hidden=True, weight=0.5),
         value(problem, "a scalar (0-d) w, given state", _w(s + 25, ()), _dw(s + 26, ()),
-              _state(problem, s + 27, ()), kwargs=ex, hidden=True, weight=0.5),
+              _state(problem, s + 27, ()), kwargs=kw, hidden=True, weight=0.5),
         float32(problem, _w(s + 14, (2, 3)), _dw(s + 15, (2, 3)), {}, kwargs=ex),
         _pure(problem, _w(s + 16, (2, 3)), _dw(s + 17, (2, 3)),
               _state(problem, s + 18, (2, 3)), ex),
