@@ -249,7 +249,8 @@ def run_case(case: Case, student) -> None:
         if case.sets:
             assert_same_sets(got, expected)
         else:
-            assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=case.dtype)
+            assert_close(got, expected, rtol=case.rtol, atol=case.atol,
+                         exact_dtype=case.dtype)
     except CheckFailure as failure:
         failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
@@ -267,8 +268,8 @@ def assert_echo(sent_args, sent_kwargs: dict, args_after, kwargs_after, names=No
     The echo must match what was sent in length, keys, types, shapes and dtypes
     (the worker is untrusted: an echo it emptied or reshaped proves nothing);
     then every value must be unchanged (:func:`checks.changed`: like with like).
-    Trusted functions in the arguments come back as stand-ins and are not compared.  ``names`` label the positional
-    arguments (default ``argument #1``, ...).
+    Trusted functions in the arguments come back as stand-ins and are not compared.
+    ``names`` label the positional arguments (default ``argument #1``, ...).
 
     Raises
     ------

@@ -109,8 +109,8 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
 def _leaves(got, expected, name: str, exact_dtype: bool):
     """Walk ``got`` and ``expected`` together: yield ``(name, got_array, expected_array)``
     for every numeric leaf, after raising :class:`CheckFailure` on any difference of
-    structure, type, shape or (with ``exact_dtype``) dtype (:func:`same_dtype_kind`).  ``got`` may hold
-    more dict keys than ``expected``."""
+    structure, type, shape or (with ``exact_dtype``) dtype (:func:`same_dtype_kind`).
+    ``got`` may hold more dict keys than ``expected``."""
     if isinstance(got, Unsafe):
         raise CheckFailure(f"{name} is {_type_name(got)}")
     if isinstance(expected, dict):
@@ -157,7 +157,8 @@ def same_dtype_kind(got: np.dtype, expected: np.dtype) -> bool:
 
 
 #: What a dtype case expects, by the kind of the expected dtype, and the usual fix.
-_DTYPE_WORDS = {"i": ("an int", "cast with .astype(int)"), "u": ("an int", "cast with .astype(int)"),
+_DTYPE_WORDS = {"i": ("an int", "cast with .astype(int)"),
+                "u": ("an int", "cast with .astype(int)"),
                 "b": ("a bool", "compare, e.g. x < p, and keep the booleans")}
 
 

@@ -195,8 +195,9 @@ def format_check(result) -> str:
             continue
         failed = [c for c in p.checks if not c.passed]
         mark = "PASS" if not failed else "FAIL"
+        split = f"; {p.split()}" if any(c.robust for c in p.checks) else ""  # hidden: robust
         lines.append(f"{mark}  {p.name}  ({len(p.checks) - len(failed)}/{len(p.checks)} public "
-                     f"tests; {p.split()})")
+                     f"tests{split})")
         for c in failed:
             lines.append(f"      - {clean(c.name)}: {clean(c.message)}")
             if c.diagnosis:
