@@ -34,6 +34,10 @@ class Raised(CheckFailure):
         self.kind = kind
 
 
+#: Case kinds that are always robustness: bad input, and inputs unchanged.
+ROBUST_KINDS = ("raises", "pure")
+
+
 @dataclasses.dataclass
 class Case:
     """One graded call of one function.
@@ -67,6 +71,14 @@ class Case:
     wrong : list of (str, value), optional
         Precomputed outputs of known mistakes on these inputs, for diagnosis
         where the mistakes library is absent (the student kit).
+    dtype : bool, default=False
+        A dtype case: the output's dtype is compared too (float32 in gives float32
+        out, integer labels stay integers).  Every other case compares values only.
+    robust : bool, default=False
+        Graded in the robustness share of the points (``[grading] robustness``)
+        rather than the mathematics: bad input, dtype and purity.  Set for every
+        ``raises`` or ``pure`` case and every dtype case; a custom case of those
+        aspects sets it itself.
     """
 
     problem: str
@@ -83,6 +95,11 @@ class Case:
     check: Callable | None = None
     expect: Callable | None = None
     wrong: list | None = None
+    dtype: bool = False
+    robust: bool = False
+
+    def __post_init__(self):
+        self.robust = self.robust or self.dtype or self.kind in ROBUST_KINDS
 
     @property
     def id(self) -> str:
@@ -232,7 +249,8 @@ def run_case(case: Case, student) -> None:
         if case.sets:
             assert_same_sets(got, expected)
         else:
-            assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=True)
+            assert_close(got, expected, rtol=case.rtol, atol=case.atol,
+                         exact_dtype=case.dtype)
     except CheckFailure as failure:
         failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
@@ -249,9 +267,9 @@ def assert_echo(sent_args, sent_kwargs: dict, args_after, kwargs_after, names=No
 
     The echo must match what was sent in length, keys, types, shapes and dtypes
     (the worker is untrusted: an echo it emptied or reshaped proves nothing);
-    then every value must be unchanged.  Trusted functions in the arguments come
-    back as stand-ins and are not compared.  ``names`` label the positional
-    arguments (default ``argument #1``, ...).
+    then every value must be unchanged (:func:`checks.changed`: like with like).
+    Trusted functions in the arguments come back as stand-ins and are not compared.
+    ``names`` label the positional arguments (default ``argument #1``, ...).
 
     Raises
     ------

@@ -7,6 +7,10 @@ gradient (:func:`check_gradient`), property (:func:`check_property`),
 statistical (:func:`check_binomial`, :func:`check_normal_sample`), purity
 (:func:`assert_unchanged`) and dtype (inside :func:`assert_close`).
 
+One rule for dtypes: a value comparison compares values, so booleans, integers and
+floats are compared numerically; only a dtype case (``exact_dtype``) checks the
+dtype, and says so ("has dtype bool; expected an int array").
+
 All checks run on the trusted side, on values decoded by the safe codec.
 """
 from __future__ import annotations
@@ -76,9 +80,11 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
     """Compare ``got`` with ``expected`` within ``rtol``/``atol``, recursively.
 
     Arrays must match in shape; ``|got - expected| <= atol + rtol*|expected|``
-    elementwise, with NaN equal only to NaN.  Tuples, lists and dicts are
-    compared item by item.  With ``exact_dtype``, floating arrays must also
-    keep the expected dtype (float32 in gives float32 out).
+    elementwise, with NaN equal only to NaN.  Booleans, integers and floats are
+    compared as numbers, whatever their dtypes.  Tuples, lists and dicts are
+    compared item by item.  With ``exact_dtype`` (the dtype cases only), every
+    array must also have the expected kind of dtype: the same floating dtype
+    (float32 in gives float32 out), an integer dtype, or bool.
 
     Raises
     ------
@@ -103,8 +109,8 @@ def assert_close(got, expected, *, rtol: float = 1e-7, atol: float = 1e-10,
 def _leaves(got, expected, name: str, exact_dtype: bool):
     """Walk ``got`` and ``expected`` together: yield ``(name, got_array, expected_array)``
     for every numeric leaf, after raising :class:`CheckFailure` on any difference of
-    structure, type, shape or (with ``exact_dtype``) floating dtype.  ``got`` may hold
-    more dict keys than ``expected``."""
+    structure, type, shape or (with ``exact_dtype``) dtype (:func:`same_dtype_kind`).
+    ``got`` may hold more dict keys than ``expected``."""
     if isinstance(got, Unsafe):
         raise CheckFailure(f"{name} is {_type_name(got)}")
     if isinstance(expected, dict):
@@ -133,14 +139,35 @@ def _leaves(got, expected, name: str, exact_dtype: bool):
     arr = _as_array(got, name, exp)
     if arr.shape != exp.shape:
         raise CheckFailure(f"{name} has shape {arr.shape}, expected shape {exp.shape}")
-    if exp.dtype.kind in "iu" and arr.dtype.kind not in "iu":
-        raise CheckFailure(f"{name} should hold integers, but its dtype is {arr.dtype}")
-    if exact_dtype and exp.dtype.kind == "f" and arr.dtype != exp.dtype:
-        raise CheckFailure(f"{name} has dtype {arr.dtype}, expected {exp.dtype}: "
-                           f"compute in the input's dtype")
     if arr.dtype.kind not in "biuf":
         raise CheckFailure(f"{name} should be numeric, but its dtype is {arr.dtype}")
+    if exact_dtype and not same_dtype_kind(arr.dtype, exp.dtype):
+        raise CheckFailure(dtype_message(name, arr, exp))
     yield name, arr, exp
+
+
+def same_dtype_kind(got: np.dtype, expected: np.dtype) -> bool:
+    """The dtype rule of the dtype cases: the same floating dtype, any integer dtype
+    for an integer one, bool for bool."""
+    if expected.kind == "f":
+        return got == expected
+    if expected.kind in "iu":
+        return got.kind in "iu"
+    return got.kind == expected.kind
+
+
+#: What a dtype case expects, by the kind of the expected dtype, and the usual fix.
+_DTYPE_WORDS = {"i": ("an int", "cast with .astype(int)"),
+                "u": ("an int", "cast with .astype(int)"),
+                "b": ("a bool", "compare, e.g. x < p, and keep the booleans")}
+
+
+def dtype_message(name: str, got: np.ndarray, expected: np.ndarray) -> str:
+    """A dtype case's failure: "the result has dtype bool; expected an int array (...)"."""
+    what, fix = _DTYPE_WORDS.get(expected.dtype.kind, (
+        f"a {expected.dtype}", "compute in the input's floating dtype"))
+    noun = "array" if expected.ndim else "value"
+    return f"{name} has dtype {got.dtype}; expected {what} {noun} ({fix})"
 
 
 def _within(g64: np.ndarray, e64: np.ndarray, rtol: float, atol: float):
@@ -160,8 +187,8 @@ def error_ratio(got, expected, *, rtol: float, atol: float, exact_dtype: bool = 
     every item (tuples, lists and dicts item by item), where equal values (NaN and
     NaN, an infinity and itself) count 0.  :func:`assert_close` passes exactly when
     this is at most 1.  It is ``inf`` where the two differ in structure (a key of
-    ``expected`` missing from ``got``), type, shape or (with ``exact_dtype``) floating
-    dtype, or where NaN meets a number.
+    ``expected`` missing from ``got``), type, shape or (with ``exact_dtype``) dtype,
+    or where NaN meets a number.
     """
     try:
         leaves = list(_leaves(got, expected, "", exact_dtype))
@@ -212,19 +239,52 @@ def assert_same_sets(got, expected, *, name: str = "the result") -> None:
 
 
 def assert_unchanged(before, after, *, name: str) -> None:
-    """Purity: the argument ``name`` must be exactly as it was before the call."""
-    if isinstance(before, np.random.Generator):
-        return  # drawing from an rng is its purpose
+    """Purity: the argument ``name`` must be exactly as it was before the call.
+
+    Like is compared with like (:func:`changed`): arrays by value, shape and
+    dtype, plain values by equality; what cannot be compared is never "changed".
+    """
     if isinstance(before, dict) and isinstance(after, dict) and set(after) != set(before):
         raise CheckFailure(f"your function changed its input {name} in place (keys "
                            f"{sorted(set(after) ^ set(before))} added or removed); "
                            "build and return a new dict instead", "mutates its input")
-    try:
-        assert_close(after, before, rtol=0, atol=0, name=name)
-    except CheckFailure:
+    if changed(before, after):
         raise CheckFailure(f"your function changed its input {name} in place; "
                            "work on a copy and return a new value instead",
-                           "mutates its input") from None
+                           "mutates its input")
+
+
+#: Plain values that purity compares by equality.
+_PLAIN = (str, bytes, bool, int, float, complex, np.generic, type(None))
+
+
+def changed(before, after) -> bool:
+    """True when ``after`` provably differs from ``before``, the value sent.
+
+    Arrays differ in shape, dtype or any value (NaN equals NaN, 0.0 equals -0.0);
+    plain values (str, numbers, None, numpy scalars) by ``!=``; tuples, lists and
+    dicts item by item.  Anything else (a Generator, whose draws are its purpose, a
+    trusted function's stand-in, an object that cannot be compared) never differs.
+    """
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or (after.shape, after.dtype) != (before.shape,
+                                                                             before.dtype):
+            return True
+        if before.dtype.kind in "fc":
+            return not np.array_equal(before, after, equal_nan=True)
+        return not np.array_equal(before, after)
+    if isinstance(before, (list, tuple)):
+        return (not isinstance(after, (list, tuple)) or len(after) != len(before)
+                or any(changed(b, a) for b, a in zip(before, after)))
+    if isinstance(before, dict):
+        return (not isinstance(after, dict) or set(after) != set(before)
+                or any(changed(before[k], after[k]) for k in before))
+    if isinstance(before, _PLAIN):
+        if not isinstance(after, _PLAIN):
+            return True
+        both_nan = all(isinstance(v, (float, np.floating)) and v != v for v in (before, after))
+        return not both_nan and bool(before != after)
+    return False
 
 
 # ---------------------------------------------------------------- gradients

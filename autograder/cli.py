@@ -195,15 +195,20 @@ def format_check(result) -> str:
             continue
         failed = [c for c in p.checks if not c.passed]
         mark = "PASS" if not failed else "FAIL"
-        lines.append(f"{mark}  {p.name}  ({len(p.checks) - len(failed)}/{len(p.checks)} public tests)")
+        split = f"; {p.split()}" if any(c.robust for c in p.checks) else ""  # hidden: robust
+        lines.append(f"{mark}  {p.name}  ({len(p.checks) - len(failed)}/{len(p.checks)} public "
+                     f"tests{split})")
         for c in failed:
             lines.append(f"      - {clean(c.name)}: {clean(c.message)}")
             if c.diagnosis:
                 lines.append(f"        likely mistake: {clean(c.diagnosis)}")
     checked = [p for p in result.problems if p.checks]
     passed = sum(1 for p in checked if all(c.passed for c in p.checks))
+    robustness = result.problems[0].robustness if result.problems else 0
     lines += ["", f"{passed} of {len(checked)} functions pass their public tests. "
-              "Hidden tests run when your TA grades."]
+              "Hidden tests run when your TA grades"
+              + (f"; they include the robustness tests (bad input, dtype, inputs unchanged), "
+                 f"worth {robustness:.0%} of each function's points." if robustness else ".")]
     return "\n".join(lines)
 
 

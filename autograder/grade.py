@@ -97,7 +97,8 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
 def load_error(student: str, path, assignment: spec.Assignment, message: str) -> SubmissionResult:
     """The row of a submission that cannot be graded at all: no points, and why."""
     return SubmissionResult(student, str(path), "load-error",
-                            [ProblemResult(k, v) for k, v in assignment.points.items()],
+                            [ProblemResult(k, v, robustness=assignment.robustness)
+                             for k, v in assignment.points.items()],
                             message=message)
 
 

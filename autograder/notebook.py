@@ -30,18 +30,19 @@ from .student import StudentProxy, check_result
 from .workers import InProcessWorker
 
 
-def _points(name: str) -> float:
-    for assignment in spec.available():
-        points = spec.load(assignment).points
-        if name in points:
-            return points[name]
-    return 1.0
+def _points(name: str) -> tuple[float, float]:
+    """``(points, robustness)`` of ``name`` in the first assignment that grades it."""
+    for assignment in map(spec.load, spec.available()):
+        if name in assignment.points:
+            return assignment.points[name], assignment.robustness
+    return 1.0, spec.DEFAULT_ROBUSTNESS
 
 
 def run(name: str, namespace: dict, hidden: bool) -> ProblemResult:
     """Run the public (or all) cases of ``name`` against ``namespace``'s functions."""
     proxy = StudentProxy(InProcessWorker("notebook.ipynb", namespace=namespace))
-    result = ProblemResult(name, _points(name))
+    points, robustness = _points(name)
+    result = ProblemResult(name, points, robustness=robustness)
     for case in cases_for(name):
         if case.hidden and not hidden:
             continue
@@ -76,7 +77,8 @@ def check(name: str) -> None:
 
 def summary(result: ProblemResult) -> str:
     """A function's points, then each failed test as a student may read it."""
-    lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points"]
+    lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points "
+             f"({result.split()})"]
     lines += [f"  - {c.name}: {c.student_message()}" for c in result.checks if not c.passed]
     return "\n".join(lines)
 

@@ -75,7 +75,7 @@ class Scoreboard:
         self.public_only, self.limits = public_only, limits
         self.worker_class = (functools.partial(sandbox.Worker, spares=spares) if isolated
                              else workers.InProcessWorker)
-        self.problems = {name: ProblemResult(name, pts)
+        self.problems = {name: ProblemResult(name, pts, robustness=assignment.robustness)
                          for name, pts in assignment.points.items()}
         self.proxy: StudentProxy | None = None
         self.internal_errors: list[str] = []

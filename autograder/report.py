@@ -3,9 +3,11 @@
 * ``gradebook.csv``: one row per submission: student, points per function,
   total, max, status, message.
 * ``results/<student>.json``: Gradescope's results schema; hidden cases have
-  visibility ``after_published``.
-* ``feedback/<student>.md`` and ``.html``: what failed, why, and the likely
-  mistake.  Never hidden inputs, hidden expected values or reference code.
+  visibility ``after_published``; its output gives each function's points as
+  mathematics and robustness.
+* ``feedback/<student>.md`` and ``.html``: each function's points as mathematics
+  and robustness, what failed, why, and the likely mistake.  Never hidden
+  inputs, hidden expected values or reference code.
 * ``summary.md`` and ``summary.png``: class statistics.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
   output, grader logs): for TAs only, never to be shared with students.
@@ -141,18 +143,20 @@ def gradescope(r: SubmissionResult) -> dict:
     """``results.json`` in Gradescope's autograder schema."""
     tests = []
     for p in r.problems:
-        total = sum(c.weight for c in p.checks) or 1.0
         for c in p.checks:
+            worth = round(p.check_max(c), 4)
             tests.append({
                 "name": clean(f"{p.name}: {c.name}"),
-                "score": round(p.max_points * c.weight / total, 4) if c.passed else 0.0,
-                "max_score": round(p.max_points * c.weight / total, 4),
+                "score": worth if c.passed else 0.0,
+                "max_score": worth,
                 "status": "passed" if c.passed else "failed",
                 "output": clean(c.student_message()),
                 "visibility": "after_published" if c.hidden else "visible",
             })
+    split = "".join(f"\n{p.name}: {p.split()}" for p in r.problems)
     return {"score": r.points, "execution_time": round(r.seconds, 3),
-            "output": f"status: {clean(r.status)}" + (f"\n{clean(r.message)}" if r.message else ""),
+            "output": f"status: {clean(r.status)}" + (f"\n{clean(r.message)}" if r.message else "")
+            + split,
             "stdout_visibility": "hidden", "tests": tests}
 
 
@@ -165,16 +169,17 @@ def feedback_markdown(r: SubmissionResult, assignment: Assignment) -> str:
              ""]
     if r.message:
         lines += [f"> {clean(r.message)}", ""]
-    lines += ["| function | points |", "|---|---|"]
-    lines += [f"| `{p.name}` | {p.points:g} / {p.max_points:g} |" for p in r.problems]
+    lines += ["| function | points | of which |", "|---|---|---|"]
+    lines += [f"| `{p.name}` | {p.points:g} / {p.max_points:g} | {p.split()} |"
+              for p in r.problems]
     lines.append("")
     for p in r.problems:
         failed = [c for c in p.checks if not c.passed]
         if not failed:
             continue
-        lines += [f"## `{p.name}`: {p.points:g} / {p.max_points:g}", ""]
+        lines += [f"## `{p.name}`: {p.points:g} / {p.max_points:g} ({p.split()})", ""]
         for c in failed:
-            label = "hidden test" if c.hidden else "test"
+            label = f"{'hidden test' if c.hidden else 'test'}, {c.part}"
             text = c.student_message() if c.hidden else c.message
             lines.append(f"- **{clean(c.name)}** ({label}): {clean(text)}")
             if c.diagnosis and not c.hidden:

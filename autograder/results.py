@@ -9,6 +9,12 @@ from __future__ import annotations
 import dataclasses
 
 STATUSES = ("graded", "load-error", "timeout", "crashed")
+#: The share of each function's points that its robustness cases (bad input, dtype,
+#: purity) carry where an assignment does not say (``[grading] robustness``); the
+#: README gives the reason.
+DEFAULT_ROBUSTNESS = 0.1
+#: The two parts of a function's points, in the order they are shown.
+PARTS = ("mathematics", "robustness")
 #: What a student reads of a failed hidden case, unless the grader says more.
 HIDDEN_FAILED = "a hidden test failed"
 
@@ -24,7 +30,7 @@ class CheckResult:
     hidden : bool
         Hidden cases never show inputs or expected values to students.
     weight : float
-        The case's share of its problem's points.
+        The case's share of its part of the problem's points.
     passed : bool
     message : str
         What went wrong, for the student (empty when passed).  For a hidden
@@ -33,6 +39,8 @@ class CheckResult:
         The likely mistake, in plain words.
     log : str
         Grader-side detail for TAs (never shown to students).
+    robust : bool
+        A robustness case (bad input, dtype, purity); else mathematics.
     """
 
     problem: str
@@ -43,6 +51,12 @@ class CheckResult:
     message: str = ""
     diagnosis: str | None = None
     log: str = ""
+    robust: bool = False
+
+    @property
+    def part(self) -> str:
+        """``"robustness"`` or ``"mathematics"``."""
+        return PARTS[self.robust]
 
     def student_message(self) -> str:
         """What a student may see: for a hidden case, no values and no text of the student's."""
@@ -59,24 +73,54 @@ class CheckResult:
 class ProblemResult:
     """One graded function: its checks and the points they earn.
 
-    Points are earned in part: ``max_points`` times the passed share of the
-    cases' weights.
+    The points come in two parts.  Robustness (the robust checks: bad input,
+    dtype, purity) carries ``robustness * max_points`` and mathematics (every
+    other check) the rest; a part with no check gives its share to the other.
+    Within a part, points are earned in proportion to the passed checks' weights.
+    This is the only place points are computed.
     """
 
     name: str
     max_points: float
     checks: list[CheckResult] = dataclasses.field(default_factory=list)
+    robustness: float = DEFAULT_ROBUSTNESS
+
+    def part_max(self, part: str) -> float:
+        """The points ``part`` (``"mathematics"`` or ``"robustness"``) is worth."""
+        present = {c.part for c in self.checks if c.weight > 0} or set(PARTS)
+        share = {"mathematics": 1 - self.robustness, "robustness": self.robustness}
+        if present != set(PARTS):
+            share = {p: float(p in present) for p in PARTS}
+        return self.max_points * share[part]
+
+    def check_max(self, check: CheckResult) -> float:
+        """The points ``check`` is worth: its weight's share of its part."""
+        total = sum(c.weight for c in self.checks if c.part == check.part)
+        return self.part_max(check.part) * check.weight / total if total else 0.0
+
+    def parts(self) -> dict[str, tuple[float, float]]:
+        """``{part: (points earned, points possible)}`` for both parts, rounded."""
+        earned = dict.fromkeys(PARTS, 0.0)
+        for c in self.checks:
+            earned[c.part] += self.check_max(c) if c.passed else 0.0
+        return {p: (round(earned[p], 4), round(self.part_max(p), 4)) for p in PARTS}
 
     @property
     def points(self) -> float:
-        total = sum(c.weight for c in self.checks)
-        if total == 0:
+        if not self.checks:
             return 0.0
-        earned = sum(c.weight for c in self.checks if c.passed)
-        return round(self.max_points * earned / total, 4)
+        return round(sum(self.check_max(c) for c in self.checks if c.passed), 4)
+
+    def split(self) -> str:
+        """The parts worth points, e.g. ``"mathematics 0.9/0.9, robustness 0.05/0.1"``."""
+        return ", ".join(f"{part} {got:g}/{most:g}" for part, (got, most) in self.parts().items()
+                         if most > 0)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "points": self.points, "max_points": self.max_points,
+                "robustness": self.robustness,
+                "parts": {p: {"points": got, "max_points": most}
+                          for p, (got, most) in self.parts().items()},
                 "checks": [c.to_dict() for c in self.checks]}
 
 

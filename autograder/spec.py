@@ -8,9 +8,10 @@ An instructor edits ``assignments/<name>/assignment.toml``::
     sigmoid = 2
     bce_cost = 2
 
-    [grading]           # optional: seconds per notebook cell, and for the whole load
-    cell_timeout = 20
-    load_timeout = 120
+    [grading]           # optional
+    cell_timeout = 20   # seconds per notebook cell
+    load_timeout = 120  # seconds for the whole load
+    robustness = 0.1    # each function's share of points for bad input, dtype and purity
 """
 from __future__ import annotations
 
@@ -20,13 +21,16 @@ import tomllib
 from pathlib import Path
 
 from .cases import has_batteries, known_problems
+from .results import DEFAULT_ROBUSTNESS
 
 ASSIGNMENTS_DIR = Path(os.environ.get("AUTOGRADER_ASSIGNMENTS",
                                       Path(__file__).resolve().parent.parent / "assignments"))
 
 
-#: The keys of an assignment's optional ``[grading]`` table: loading budgets, in seconds.
-GRADING_KEYS = ("cell_timeout", "load_timeout")
+#: The keys of an assignment's optional ``[grading]`` table: loading budgets, in seconds,
+#: and the robustness share.
+TIMEOUT_KEYS = ("cell_timeout", "load_timeout")
+GRADING_KEYS = (*TIMEOUT_KEYS, "robustness")
 
 
 class SpecError(ValueError):
@@ -47,6 +51,10 @@ class Assignment:
     folder : Path
     timeouts : dict of str to float, optional
         The ``[grading]`` table: ``cell_timeout`` and ``load_timeout``, where given.
+    robustness : float, default=DEFAULT_ROBUSTNESS
+        The ``[grading]`` table's ``robustness``, in [0, 1]: the share of each
+        function's points that goes to its robustness cases (see
+        :class:`autograder.results.ProblemResult`).
     """
 
     name: str
@@ -54,6 +62,7 @@ class Assignment:
     points: dict
     folder: Path
     timeouts: dict = dataclasses.field(default_factory=dict)
+    robustness: float = DEFAULT_ROBUSTNESS
 
     @property
     def max_points(self) -> float:
@@ -100,9 +109,19 @@ def load(name_or_path: str | os.PathLike) -> Assignment:
         if (isinstance(pts, bool) or not isinstance(pts, (int, float))
                 or not 0 <= pts < float("inf")):
             raise SpecError(f"{path}: points for {fn!r} must be a number >= 0, got {pts!r}")
+    grading = data.get("grading", {})
     return Assignment(folder.name, str(data.get("title", folder.name)),
                       {k: float(v) for k, v in points.items()}, folder,
-                      _timeouts(data.get("grading", {}), path))
+                      _timeouts(grading, path), _robustness(grading, path))
+
+
+def _robustness(grading, path: Path) -> float:
+    """The ``[grading]`` table's robustness share, checked: a number in [0, 1]."""
+    value = grading.get("robustness", DEFAULT_ROBUSTNESS)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise SpecError(f"{path}: [grading] robustness must be a number from 0 to 1 (the share "
+                        f"of each function's points for robustness), got {value!r}")
+    return float(value)
 
 
 def _timeouts(grading, path: Path) -> dict:
@@ -113,11 +132,11 @@ def _timeouts(grading, path: Path) -> dict:
         if key not in GRADING_KEYS:
             raise SpecError(f"{path}: unknown key {key!r} in [grading]; "
                             f"choose from {', '.join(GRADING_KEYS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not 0 < value < float("inf"):
+        if key in TIMEOUT_KEYS and (isinstance(value, bool) or not isinstance(
+                value, (int, float)) or not 0 < value < float("inf")):
             raise SpecError(f"{path}: [grading] {key} must be a positive number of seconds, "
                             f"got {value!r}")
     if grading.get("cell_timeout", 0) > grading.get("load_timeout", float("inf")):
         raise SpecError(f"{path}: [grading] cell_timeout ({grading['cell_timeout']!r}) must not "
                         f"exceed load_timeout ({grading['load_timeout']!r})")
-    return {key: float(value) for key, value in grading.items()}
+    return {key: float(value) for key, value in grading.items() if key in TIMEOUT_KEYS}

@@ -114,7 +114,7 @@ def check_result(case, weight: float, exc: BaseException | None,
     words only (:func:`hidden_message`); the full text goes to the TA-only log.
     """
     passed = exc is None if passed is None else passed
-    result = CheckResult(case.problem, case.name, case.hidden, weight, passed)
+    result = CheckResult(case.problem, case.name, case.hidden, weight, passed, robust=case.robust)
     if isinstance(exc, CheckFailure):
         result.message, result.diagnosis, result.log = exc.message, exc.diagnosis, exc.message
         if case.hidden:

@@ -36,8 +36,10 @@ def test_assert_close_names_the_worst_element_and_both_values():
 
 @pytest.mark.parametrize("got, expected, says", [
     (np.zeros(3), np.zeros(4), "has shape (3,), expected shape (4,)"),
-    (np.zeros(2, np.float32), np.zeros(2), "has dtype float32, expected float64"),
-    (np.zeros(2), np.zeros(2, np.int64), "should hold integers"),
+    (np.zeros(2, np.float32), np.zeros(2), "has dtype float32; expected a float64 array"),
+    (np.zeros(2), np.zeros(2, np.int64), "has dtype float64; expected an int array"),
+    (np.zeros(2, bool), np.zeros(2, np.int64), "has dtype bool; expected an int array"),
+    (np.zeros(2, np.int64), np.zeros(2), "has dtype int64; expected a float64 array"),
     ({"a": 1.0}, {"a": 1.0, "b": 2.0}, "missing the key(s) ['b']"),
     ((1.0,), (1.0, 2.0), "should be a tuple of 2 items"),
     (np.zeros(1), None, "should be None"),
@@ -47,6 +49,25 @@ def test_assert_close_names_the_worst_element_and_both_values():
 def test_assert_close_says_what_is_wrong(got, expected, says):
     assert says in failure(assert_close, got, expected, exact_dtype=True).message
     assert "should be numeric" in failure(assert_close, np.array(["a"]), np.array([1.0])).message
+
+
+@pytest.mark.parametrize("got, expected", [
+    (np.array([True, False]), np.array([1, 0])),                  # predict's labels as bools
+    (np.array([1.0, 0.0]), np.array([1, 0])),                     # ... or as floats
+    (np.array([1, 0, 0]), np.array([1.0, 0.0, 0.0])),             # relu_grad's 0/1 as ints
+    (np.array([0.5, 2.0], np.float32), np.array([0.5, 2.0])),     # exact in float32
+    ({"t": 5.0, "m": np.ones(2)}, {"t": 5, "m": np.ones(2)}),      # Adam's step as a float
+    (np.int64(3), 3.0),
+])
+def test_a_value_comparison_compares_values_whatever_the_dtype(got, expected):
+    assert_close(got, expected)
+    assert matches(got, expected) and error_ratio(got, expected, rtol=1e-7, atol=1e-10) == 0
+    assert "has dtype" in failure(assert_close, got, expected, exact_dtype=True).message
+
+
+def test_a_dtype_case_accepts_any_integer_dtype_for_integer_labels():
+    assert_close(np.array([1, 0], np.int32), np.array([1, 0]), exact_dtype=True)
+    assert_close(np.array([True]), np.array([True]), exact_dtype=True)
 
 
 def test_assert_close_names_the_item_inside_containers():
@@ -130,6 +151,44 @@ def test_assert_unchanged_names_the_argument_and_the_mistake():
                                                     name="state").message
     assert_unchanged(np.random.default_rng(0), np.random.default_rng(1), name="rng")
     assert_unchanged({"v": np.ones(2)}, {"v": np.ones(2)}, name="state")
+
+
+#: A CS231n-style cache: arrays, a mode string, a nested dict, a tuple, None, a NaN.
+CACHE = {"mode": "train", "x_hat": np.arange(6.0).reshape(2, 3), "eps": 1e-5, "t": 3,
+         "config": {"momentum": 0.9, "layout": ("rows", "samples"), "note": None,
+                    "mask": np.array([True, False]), "nan": float("nan")}}
+
+
+def test_purity_compares_a_cache_of_strings_and_nested_dicts_like_with_like():
+    import copy
+    assert_unchanged(CACHE, copy.deepcopy(CACHE), name="cache")
+    assert_unchanged(("train", 3, None, np.float32(1.5)), ("train", 3, None, np.float32(1.5)),
+                     name="cache")
+
+
+@pytest.mark.parametrize("path, new", [
+    (("mode",), "test"), (("config", "layout"), ("rows", "columns")), (("config", "note"), 0),
+    (("x_hat",), np.arange(6.0).reshape(3, 2)), (("x_hat",), np.arange(6).reshape(2, 3)),
+    (("config", "mask"), np.array([True, True])), (("t",), 4), (("config", "nan"), 1.0),
+])
+def test_purity_reports_every_real_change_in_such_a_cache(path, new):
+    import copy
+    after = copy.deepcopy(CACHE)
+    where = after
+    for key in path[:-1]:
+        where = where[key]
+    where[path[-1]] = new
+    assert "changed its input cache" in failure(assert_unchanged, CACHE, after,
+                                                name="cache").message
+
+
+def test_an_object_that_cannot_be_compared_is_never_changed():
+    class Opaque:
+        def __eq__(self, other):
+            raise TypeError("no comparison")
+    assert_unchanged(Opaque(), Opaque(), name="cache")
+    assert_unchanged({"layer": Unsafe("Layer")}, {"layer": Unsafe("Layer")}, name="cache")
+    assert not checks.changed(print, len)
 
 
 # ---------------------------------------------------------------- gradients

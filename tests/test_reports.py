@@ -174,8 +174,9 @@ def test_feedback_never_shows_hidden_inputs_or_expected_values(graded):
             assert secret not in text, f"{secret} leaks into {name}"
     # The failures are still reported, by name, and the public one with its values.
     wrong = (out / "feedback" / "wrong.md").read_text()
-    assert "**hidden probe** (hidden test): a hidden test failed" in wrong
-    assert "**public probe** (test): the result differs" in wrong and "expected 3" in wrong
+    assert "**hidden probe** (hidden test, mathematics): a hidden test failed" in wrong
+    assert "**public probe** (test, mathematics): the result differs" in wrong
+    assert "expected 3" in wrong
     # The grader-side record has it all, for TAs: it must stay out of student reach.
     ta = (out / "ta" / "results.jsonl").read_text()
     assert HIDDEN_EXPECTED in ta and HIDDEN_GOT in ta  # in the message and log of the check

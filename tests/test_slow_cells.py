@@ -275,7 +275,7 @@ def _spec(tmp_path: Path, grading: str) -> spec.Assignment:
     ("[grading]\ncell_timeout = '20'\n", "got '20'"),
     ("[grading]\ncell_timeout = true\n", "got True"),
     ("[grading]\ncall_timeout = 3\n", "unknown key 'call_timeout' in [grading]; choose from "
-                                      "cell_timeout, load_timeout"),
+                                      "cell_timeout, load_timeout, robustness"),
     ("grading = 3\n", "[grading] must be a table, got 3"),
     ("[grading]\ncell_timeout = 30\nload_timeout = 20\n",
      "cell_timeout (30) must not exceed load_timeout (20)"),

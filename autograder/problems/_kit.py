@@ -32,7 +32,8 @@ def value(problem: str, name: str, *args, hidden: bool = False, weight: float = 
           **opts) -> Case:
     """A case comparing the student's output with the reference's.
 
-    ``opts`` may hold ``kwargs``, ``rtol``, ``atol``, ``sets``, ``silent``, ``expect``.
+    ``opts`` may hold ``kwargs``, ``rtol``, ``atol``, ``sets``, ``silent``, ``expect``,
+    and ``dtype=True`` for a dtype case (e.g. integer input gives float64).
     """
     return Case(problem, name, args, opts.pop("kwargs", {}), hidden=hidden,
                 weight=weight, **opts)
@@ -45,12 +46,12 @@ def pure(problem: str, *args, weight: float = 1.0, **opts) -> Case:
 
 
 def float32(problem: str, *args, weight: float = 1.0, **opts) -> Case:
-    """A hidden case: float32 inputs must give float32 outputs (looser tolerance)."""
+    """A hidden dtype case: float32 inputs must give float32 outputs (looser tolerance)."""
     cast = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
                  else a for a in args)
     return Case(problem, "float32 in, float32 out", cast, opts.pop("kwargs", {}),
                 hidden=True, weight=weight, rtol=opts.pop("rtol", 2e-5),
-                atol=opts.pop("atol", 1e-6), **opts)
+                atol=opts.pop("atol", 1e-6), dtype=True, **opts)
 
 
 def raises(problem: str, name: str, *args, weight: float = 0.5, **kwargs) -> Case:

@@ -189,7 +189,7 @@ def gradient_descent():
         Case(p, "float32 in, float32 out",
              (Xf.astype(np.float32), yf.astype(np.float32), wf.astype(np.float32), bf),
              {"lr": 0.3, "epochs": 3, "batch_size": 3, "rng": rng(67)}, hidden=True,
-             kind="custom", check=_float32_check),
+             kind="custom", dtype=True, check=_float32_check),
         pure(p, X, y, w, b, kwargs={"lr": 0.3, "epochs": 2, "batch_size": 3, "rng": rng(68),
                                     "lam": 0.3}, **tol),
         raises(p, "lr = 0", X, y, w, b, lr=0.0, epochs=2),

@@ -88,7 +88,8 @@ def _check_test_mode(student, case):
     args, kwargs = case.inputs()
     got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs)
     try:
-        assert_close(got, case.expected(), rtol=case.rtol, atol=case.atol, exact_dtype=True)
+        assert_close(got, case.expected(), rtol=case.rtol, atol=case.atol,
+                     exact_dtype=case.dtype)
     except CheckFailure as failure:
         failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
         raise
@@ -126,7 +127,7 @@ def dropout_forward():
         value(fn, "one sample (m = 1)", _A(9, (1, 6)), 0.75, rng(109), hidden=True),
         value(fn, "a 1-d array", _A(10, (8,)), 0.3, rng(110), hidden=True),
         value(fn, "integer A gives float64", np.arange(-6, 6).reshape(3, 4), 0.6, rng(111),
-              hidden=True),
+              hidden=True, dtype=True),
         float32(fn, _A(12), 0.9, rng(112)),
         pure(fn, _A(13), 0.5, rng(113)),
         raises(fn, "keep_prob = 0", _A(14), 0.0, rng(114)),
@@ -151,7 +152,7 @@ def dropout_backward():
         value(fn, "one sample (m = 1)", _A(25, (1, 30)), _mask(25, (1, 30)), 0.25,
               hidden=True),
         value(fn, "integer dout gives float64", np.arange(-6, 6).reshape(3, 4),
-              _mask(26, (3, 4)), 0.4, hidden=True),
+              _mask(26, (3, 4)), 0.4, hidden=True, dtype=True),
         float32(fn, _A(27), _mask(27), 0.7),
         pure(fn, _A(28), _mask(28), 0.5),
         raises(fn, "keep_prob = 0", _A(29), _mask(29), 0.0),

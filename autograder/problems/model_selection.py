@@ -291,7 +291,7 @@ def _check_pure_callbacks(student, case):
 
 def _pure_callbacks(problem, *args, weight=1.0):
     return Case(problem, "inputs unchanged", args, {}, hidden=True, weight=weight,
-                kind="custom", check=_check_pure_callbacks)
+                kind="custom", robust=True, check=_check_pure_callbacks)
 
 
 # ---------------------------------------------------------------- cross_validate

@@ -97,7 +97,7 @@ def standardize_fit():
         value("standardize_fit", "m = 1: every column is constant", _features(21, 1), hidden=True),
         value("standardize_fit", "more columns than rows (m=3, n=4)",
               np.column_stack([_features(22, 3)[:, :3], np.full(3, 2.5)]), hidden=True),
-        value("standardize_fit", "integer input gives float64", X_INT, hidden=True),
+        value("standardize_fit", "integer input gives float64", X_INT, hidden=True, dtype=True),
         float32("standardize_fit", X_CONST),
         pure("standardize_fit", np.column_stack([_features(23, 5), np.full(5, 3.0)])),
         raises("standardize_fit", "X is 1-d", X_TRAIN[:, 0]),
@@ -117,7 +117,7 @@ def standardize_apply():
         value("standardize_apply", "one sample (m = 1)", _features(24, 1), *_fit(_features(25, 6)),
               hidden=True),
         value("standardize_apply", "integer X gives float64", X_INT, *_fit(X_INT + 0.5),
-              hidden=True),
+              hidden=True, dtype=True),
         float32("standardize_apply", X_CONST_VAL, *_fit(X_CONST)),
         pure("standardize_apply", _features(26, 4), *_fit(_features(27, 7))),
         raises("standardize_apply", "mu has the wrong length", _features(28, 3), np.zeros(4),
@@ -146,7 +146,7 @@ def _bn_forward_scenario(calls):
 
 
 def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e-10,
-                     pure_check=False):
+                     pure_check=False, dtype=False):
     """A custom case: the student's (out, state_new) over ``calls`` against the reference's.
 
     ``calls`` is a list of ``(x, gamma, beta, state, kwargs)``; ``state=None`` means
@@ -165,12 +165,12 @@ def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e
             exp_out, exp_none, exp_state = expected[k]
             try:
                 assert_close(got[0], exp_out, rtol=rtol, atol=atol, name="out" + step,
-                             exact_dtype=True)
+                             exact_dtype=case.dtype)
                 if exp_none and got[1] is not None:
                     raise CheckFailure("in test mode (train=False) the cache should be None: "
                                        "there is no backward pass at test time" + step)
                 assert_close(got[2], exp_state, rtol=rtol, atol=atol, name="state_new" + step,
-                             exact_dtype=True)
+                             exact_dtype=case.dtype)
             except CheckFailure as failure:
                 if failure.diagnosis is None:
                     # run every mistake over the same calls, up to this one
@@ -183,7 +183,7 @@ def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e
                                  kwargs_after, ["x", "gamma", "beta", "state"])
             state = got[2]
     return Case("batchnorm_forward", name, hidden=hidden, weight=weight, kind="custom",
-                check=check)
+                dtype=dtype, robust=pure_check, check=check)
 
 
 @battery("batchnorm_forward")
@@ -215,9 +215,9 @@ def batchnorm_forward():
                           (xs[2], g3, b3, None, {"momentum": 0.7})], weight=2),
         _bn_forward_case("eps = 0.5", [(x, gamma, beta, state, {"eps": 0.5})]),
         _bn_forward_case("integer x gives float64",
-                         [(np.round(x * 3).astype(np.int64), gamma, beta, {}, {})]),
+                         [(np.round(x * 3).astype(np.int64), gamma, beta, {}, {})], dtype=True),
         _bn_forward_case("float32 in, float32 out", [(x32, g32, b32, state32, {})],
-                         rtol=2e-5, atol=1e-5),
+                         rtol=2e-5, atol=1e-5, dtype=True),
         _bn_forward_case("inputs unchanged", [(x2, gamma2, beta2, state, {})], pure_check=True),
         raises("batchnorm_forward", "gamma has the wrong length", x, gamma[:3], beta, {}),
         raises("batchnorm_forward", "running_mean has the wrong length", x, gamma, beta,
@@ -283,7 +283,7 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
         try:
             for i, part in enumerate(("dx", "dgamma", "dbeta")):
                 assert_close(got[i], expected[i], rtol=rtol, atol=atol, name=part,
-                             exact_dtype=True)
+                             exact_dtype=case.dtype)
         except CheckFailure as failure:
             failure.message += _forward_note(out, x, gamma, beta)
             failure.diagnosis = diagnose(
@@ -298,7 +298,7 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
                                                                args_after[0])
                 raise
     return Case("batchnorm_backward", name, hidden=hidden, weight=weight, kind="custom",
-                check=check)
+                dtype=dtype != np.float64, robust=pure_check, check=check)
 
 
 def _backward_purity_diagnosis(x, gamma, beta, dout, dout_after):
@@ -364,7 +364,7 @@ def _bn_backward_raises(name, seed, m, d, dout_shape, weight=0.5):
         _, cache = _student_forward(student, x, gamma, beta)
         expect_value_error(lambda: student.call("batchnorm_backward", dout, cache))
     return Case("batchnorm_backward", f"bad input: {name}", hidden=True, weight=weight,
-                kind="custom", check=check)
+                kind="custom", robust=True, check=check)
 
 
 @battery("batchnorm_backward")

@@ -7,8 +7,9 @@ a fresh start.  Each battery has the same shape:
   given (non-empty) state; a chain of steps that feeds the function's own returned state
   back (catches ``t`` not incremented, bias-correction errors, state ignored);
 * hidden: explicit non-default hyperparameters, a non-square 2-d ``w`` of shape
-  ``(n_in, n_out)``, edge inputs where ``eps`` matters, float32, purity of ``w``,
-  ``dw`` and the state dict (given and fresh), and bad input (``lr <= 0``, ``dw``
+  ``(n_in, n_out)``, a scalar (0-d) ``w`` (the contract's "any shape"), edge inputs
+  where ``eps`` matters, float32, purity of ``w``, ``dw`` and the state dict (given
+  and fresh), and bad input (``lr <= 0``, ``dw``
   of a shape that broadcasts silently against ``w``).
 
 Diagnosis is the engine's (:mod:`autograder.diagnosis`): only a variant that fails
@@ -136,7 +137,7 @@ def _check_value(student, case: Case) -> None:
     got = student.call(case.problem, *args, **kwargs)
     expected = case.expected()
     try:
-        assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=True)
+        assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=case.dtype)
     except CheckFailure as failure:
         failure.diagnosis = failure.diagnosis or _diagnose(case, got, expected)
         raise
@@ -170,7 +171,7 @@ def _check_unchanged(case: Case, student) -> None:
     got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs)
     expected = case.expected()
     try:
-        assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=True)
+        assert_close(got, expected, rtol=case.rtol, atol=case.atol)
     except CheckFailure as failure:
         failure.diagnosis = failure.diagnosis or _diagnose(case, got, expected)
         raise
@@ -205,7 +206,7 @@ def _pure(problem, w, dw, state, kwargs):
         _check_unchanged(fresh, student)
 
     return Case(problem, "w, dw and the state dict unchanged (given state and fresh {})",
-                hidden=True, weight=1.0, kind="custom", check=check)
+                hidden=True, weight=1.0, kind="custom", robust=True, check=check)
 
 
 # ---------------------------------------------------------------- chained steps
@@ -252,8 +253,7 @@ def _chain(problem, seed, steps=CHAIN_STEPS, shape=(4, 3), weight=2.0):
         ref = _run_chain(getattr(reference, problem), w0, grads, kwargs)
         for k, (o, r) in enumerate(zip(outs, ref)):
             try:
-                assert_close(o, r, rtol=1e-7, atol=1e-10, name=f"at step {k + 1}, the result",
-                             exact_dtype=True)
+                assert_close(o, r, rtol=1e-7, atol=1e-10, name=f"at step {k + 1}, the result")
             except CheckFailure as failure:
                 hint = (" Step 1 (from the fresh state {}) was right, so look at how the "
                         "state you return is used at the next step (what it holds, what "
@@ -297,6 +297,10 @@ def _common(problem, seed):
               _dw(s + 10, (3, 5)), _state(problem, s + 11, (3, 5)), kwargs=ex, hidden=True),
         value(problem, "w of shape (n_in, n_out) = (4, 2), fresh state", _w(s + 12, (4, 2)),
               _dw(s + 13, (4, 2)), {}, kwargs=kw, hidden=True),
+        value(problem, "a scalar (0-d) w, fresh state", _w(s + 23, ()), _dw(s + 24, ()), {},
+              kwargs=kw, hidden=True, weight=0.5),
+        value(problem, "a scalar (0-d) w, given state", _w(s + 25, ()), _dw(s + 26, ()),
+              _state(problem, s + 27, ()), kwargs=kw, hidden=True, weight=0.5),
         float32(problem, _w(s + 14, (2, 3)), _dw(s + 15, (2, 3)), {}, kwargs=ex),
         _pure(problem, _w(s + 16, (2, 3)), _dw(s + 17, (2, 3)),
               _state(problem, s + 18, (2, 3)), ex),
@@ -330,7 +334,7 @@ def _integers(problem, seed, kwargs):
     """Integer w and dw: compute in float64."""
     g = rng(seed)
     return value(problem, "integer w and dw give float64", g.integers(-5, 6, size=(2, 3)),
-                 g.integers(-3, 4, size=(2, 3)), {}, kwargs=kwargs, hidden=True)
+                 g.integers(-3, 4, size=(2, 3)), {}, kwargs=kwargs, hidden=True, dtype=True)
 
 
 # ---------------------------------------------------------------- batteries
