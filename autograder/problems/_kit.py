@@ -1,6 +1,7 @@
 """Shorthands for building batteries: value, purity, float32 and bad-input cases."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import numbers
@@ -9,6 +10,7 @@ import os
 import numpy as np
 
 from ..cases import Case, Guarded
+from ..checks import CheckFailure, assert_close
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -90,3 +92,27 @@ def _small(value, size: int, depth: int = 0) -> str | None:
     if isinstance(value, dict) and depth == 0 and len(value) <= 8:
         return next(filter(None, (_small(v, size, 1) for v in value.values())), None)
     return f"unexpected argument of type {type(value).__name__}"
+
+
+def reproducible(problem: str, *args, mistake: str, weight: float = 1.0, **kwargs) -> Case:
+    """A hidden case: two calls with identically seeded rngs must give the same result.
+
+    ``mistake`` is the known mistake a difference points to (drawing from ``np.random``).
+    """
+    return Case(problem, "the same seed gives the same result", args, kwargs, hidden=True,
+                weight=weight, kind="custom", check=functools.partial(_check_reproducible, mistake))
+
+
+def _check_reproducible(mistake: str, student, case) -> None:
+    """The rng is the only source of randomness: the same seed gives the same result."""
+    first = student.call(case.problem, *case.inputs()[0], **case.inputs()[1])
+    second = student.call(case.problem, *case.inputs()[0], **case.inputs()[1])
+    try:
+        assert_close(second, first, rtol=0, atol=0, name="the second result")
+    except CheckFailure:
+        failed = True
+    else:
+        failed = False
+    if failed:  # raised outside the except clause: no chain of exceptions kept
+        raise CheckFailure("two calls with identically seeded rngs gave different results: "
+                           "draw only from the rng argument, never from np.random", mistake)

@@ -20,7 +20,7 @@ from ..checks import STAT_ALPHA, CheckFailure, assert_close, assert_unchanged, c
     check_normal_sample
 from ..diagnosis import diagnose, diagnose_case, quietly
 from ..mistakes.augmentation import GLOBAL_RNG
-from ._kit import float32, raises, rng, statistical_seed, value
+from ._kit import float32, raises, reproducible, rng, statistical_seed, value
 
 
 def _X(seed, shape=(4, 5)):
@@ -78,24 +78,6 @@ def one_draw(problem, name, *args, weight=1.0, **kwargs):
     """A hidden case: the reference's output, and exactly the contract's draw from the rng."""
     return Case(problem, name, args, kwargs, hidden=True, weight=weight, kind="custom",
                 check=_check_one_draw)
-
-
-def _check_reproducible(student, case):
-    """The rng is the only source of randomness: the same seed gives the same result."""
-    first = student.call(case.problem, *case.inputs()[0], **case.inputs()[1])
-    second = student.call(case.problem, *case.inputs()[0], **case.inputs()[1])
-    try:
-        assert_close(second, first, rtol=0, atol=0, name="the second result")
-    except CheckFailure:
-        raise CheckFailure("two calls with identically seeded rngs gave different results: "
-                           "draw only from the rng argument, never from np.random",
-                           GLOBAL_RNG) from None
-
-
-def reproducible(problem, *args, **kwargs):
-    """A hidden case: two calls with identically seeded rngs give the same result."""
-    return Case(problem, "the same seed gives the same result", args, kwargs, hidden=True,
-                kind="custom", check=_check_reproducible)
 
 
 def _check_unchanged(student, case):
@@ -219,7 +201,7 @@ def augment_noise():
              (_X(3, (200, 200)) + 3.0, 0.7, rng(seed)), hidden=True, weight=2, kind="custom",
              check=_check_noise_statistics),
         one_draw(fn, "std = 0 returns X and still draws once", _X(4), 0.0, rng(204)),
-        reproducible(fn, _X(5, (6, 7)), 0.3, rng(205)),
+        reproducible(fn, _X(5, (6, 7)), 0.3, rng(205), mistake=GLOBAL_RNG),
         value(fn, "a 1-d X, std = 2", _X(6, (9,)), 2.0, rng(206), hidden=True),
         value(fn, "integer X gives float64", np.arange(-6, 6).reshape(3, 4), 0.5, rng(207),
               hidden=True, dtype=True),
@@ -245,7 +227,7 @@ def augment_flip():
         one_draw(fn, "p = 0 flips nothing and still draws once", _images(24, (4, 3, 5)),
                  rng(224), 0.0),
         one_draw(fn, "p = 1 flips every image", _images(25, (4, 3, 5, 3)), rng(225), 1.0),
-        reproducible(fn, _images(26, (8, 2, 3)), rng(226), 0.5),
+        reproducible(fn, _images(26, (8, 2, 3)), rng(226), 0.5, mistake=GLOBAL_RNG),
         value(fn, "non-square (7, 4, 6), default p", _images(27, (7, 4, 6)), rng(227),
               hidden=True),
         value(fn, "integer images give float64", np.arange(60).reshape(5, 3, 4), rng(228), 0.5,
@@ -276,7 +258,7 @@ def augment_shift():
               hidden=True),
         value(fn, "the largest max_shift, min(H, W) - 1", _images(46, (8, 3, 5, 2)), 2, rng(246),
               hidden=True),
-        reproducible(fn, _images(47, (8, 5, 6)), 2, rng(247)),
+        reproducible(fn, _images(47, (8, 5, 6)), 2, rng(247), mistake=GLOBAL_RNG),
         value(fn, "integer images give float64", np.arange(48).reshape(3, 4, 4), 1, rng(248),
               hidden=True, dtype=True),
         float32(fn, _images(49, (5, 4, 6, 2)), 2, rng(249)),

@@ -11,7 +11,7 @@ from ..cases import Case, battery
 from ..checks import CheckFailure, assert_close, check_binomial
 from ..diagnosis import diagnose_case
 from ..mistakes.dropout import DRAWS_IN_TEST_MODE, GLOBAL_RNG, NOT_RESCALED, ONE_MASK_PER_ROW
-from ._kit import float32, pure, raises, rng, statistical_seed, value
+from ._kit import float32, pure, raises, reproducible, rng, statistical_seed, value
 
 
 def _A(seed, shape=(4, 5)):
@@ -69,20 +69,6 @@ def _check_statistics(student, case):
         _fail(case, got, failure.message)
 
 
-def _check_deterministic(student, case):
-    """The rng is the only source of randomness: the same seed gives the same result."""
-    args, kwargs = case.inputs()
-    first = student.call(case.problem, *args, **kwargs)
-    args, kwargs = case.inputs()
-    second = student.call(case.problem, *args, **kwargs)
-    try:
-        assert_close(second, first, rtol=0, atol=0, name="the second result")
-    except CheckFailure:
-        raise CheckFailure("two calls with identically seeded rngs gave different masks: "
-                           "draw only from the rng argument, never from np.random",
-                           GLOBAL_RNG) from None
-
-
 def _check_test_mode(student, case):
     """train=False: (a copy of A, None), and the rng is not advanced."""
     args, kwargs = case.inputs()
@@ -116,8 +102,7 @@ def dropout_forward():
         Case(fn, "statistics with keep_prob = 0.2", (_A(4, (100, 150)) - 0.5, 0.2,
                                                      rng(seed + 1)),
              hidden=True, kind="custom", check=_check_statistics),
-        Case(fn, "the same seed gives the same result", (_A(5, (30, 20)), 0.6, rng(105)),
-             hidden=True, kind="custom", check=_check_deterministic),
+        reproducible(fn, _A(5, (30, 20)), 0.6, rng(105), mistake=GLOBAL_RNG),
         Case(fn, "train=False returns (copy of A, None) and draws nothing",
              (_A(6), 0.7), {"rng": rng(106), "train": False}, hidden=True, weight=2,
              kind="custom", check=_check_test_mode),
