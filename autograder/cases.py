@@ -244,22 +244,28 @@ def run_case(case: Case, student) -> None:
         return
     got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs,
                                                       echo=case.kind == "pure")
-    expected = case.expected()
-    try:
-        if case.sets:
-            assert_same_sets(got, expected)
-        else:
-            assert_close(got, expected, rtol=case.rtol, atol=case.atol,
-                         exact_dtype=case.dtype)
-    except CheckFailure as failure:
-        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
-        raise
+    expect_reference(case, got)
     if case.silent and student.last_warnings:
         raise CheckFailure(f"your function emitted a warning ({student.last_warnings[0]}); "
                            "use a numerically stable form that stays silent",
                            "numerically unstable: it overflows for large inputs")
     if case.kind == "pure":
         assert_echo(*case.inputs(), args_after, kwargs_after)
+
+
+def expect_reference(case: Case, got) -> None:
+    """``got`` must equal the case's expected value as the case compares (index sets, or
+    values within its tolerances, the dtype too in a dtype case); on failure, the
+    :class:`CheckFailure` names the known mistake that ``got`` matches, if any."""
+    expected = case.expected()
+    try:
+        if case.sets:
+            assert_same_sets(got, expected)
+        else:
+            assert_close(got, expected, rtol=case.rtol, atol=case.atol, exact_dtype=case.dtype)
+    except CheckFailure as failure:
+        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
+        raise
 
 
 def assert_echo(sent_args, sent_kwargs: dict, args_after, kwargs_after, names=None) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import reference
 from reference.augmentation import _shifted
 
-from ..cases import Case, battery
+from ..cases import Case, battery, expect_reference
 from ..checks import STAT_ALPHA, CheckFailure, assert_close, assert_unchanged, check_binomial, \
     check_normal_sample
 from ..diagnosis import diagnose, diagnose_case, quietly
@@ -32,16 +32,6 @@ def _images(seed, shape):
     return rng(seed).uniform(0.5, 2.0, size=shape)
 
 
-def _expect(case, got):
-    """``got`` must equal the reference's output on the case (the dtype too in a dtype case)."""
-    try:
-        assert_close(got, case.expected(), rtol=case.rtol, atol=case.atol,
-                     exact_dtype=case.dtype)
-    except CheckFailure as failure:
-        failure.diagnosis = failure.diagnosis or diagnose_case(case, got)
-        raise
-
-
 def _rng_index(args):
     return next(i for i, a in enumerate(args) if isinstance(a, np.random.Generator))
 
@@ -52,7 +42,7 @@ def _check_one_draw(student, case):
     """The reference's output, and the rng left exactly where the contract's one call leaves it."""
     args, kwargs = case.inputs()
     got, args_after, _ = student.call_echo(case.problem, args, kwargs)
-    _expect(case, got)
+    expect_reference(case, got)
     sent, sent_kw = case.inputs()
     quietly(getattr(reference, case.problem), *sent, **sent_kw)   # advances sent's rng
     i = _rng_index(sent)
@@ -84,7 +74,7 @@ def _check_unchanged(student, case):
     """The reference's output, and the data (the first argument) unchanged."""
     args, kwargs = case.inputs()
     got, args_after, _ = student.call_echo(case.problem, args, kwargs)
-    _expect(case, got)
+    expect_reference(case, got)
     sent = case.inputs()[0][0]
     after = args_after[0] if args_after else None
     try:
