@@ -24,7 +24,7 @@ import pytest
 
 from . import sandbox, spec
 from .plugin import Scoreboard
-from .results import ProblemResult, SubmissionResult
+from .results import SubmissionResult
 
 _HERE = Path(__file__).resolve().parent
 BATTERY = _HERE / "battery.py"
@@ -97,8 +97,7 @@ def grade_submission(path, assignment: spec.Assignment, *, student: str = "",
 def load_error(student: str, path, assignment: spec.Assignment, message: str) -> SubmissionResult:
     """The row of a submission that cannot be graded at all: no points, and why."""
     return SubmissionResult(student, str(path), "load-error",
-                            [ProblemResult(k, v, robustness=assignment.robustness)
-                             for k, v in assignment.points.items()],
+                            assignment.problem_results(),
                             message=message)
 
 

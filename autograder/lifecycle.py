@@ -27,6 +27,7 @@ from .worker import codec
 from .workers import WorkerFailure
 
 LATE = object()  # what WorkerProcess._receive gives when no frame came in time
+OUTPUT_KEPT = 20000  # characters of what a worker printed that are kept, over its restarts
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,7 +100,7 @@ class WorkerProcess:
     def _discard_files(self) -> None:
         """Keep what the last process printed; delete its scratch dir; release its uid."""
         if self._tmp is not None:
-            self._output = (self._output + self._log_text(20000))[:20000]
+            self._output = (self._output + self._log_text(OUTPUT_KEPT))[:OUTPUT_KEPT]
             if self._lease is None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -31,14 +31,15 @@ import pytest
 from . import sandbox, spec, workers
 from .cases import cases_for
 from .checks import CheckFailure
-from .results import ProblemResult, SubmissionResult
+from .results import SubmissionResult
+from .lifecycle import OUTPUT_KEPT
 from .student import StudentProxy, check_result, hidden_message  # noqa: F401  (public here too)
 from .submissions import Unreadable
 
 #: Where a session's Scoreboard is kept, for the ``student`` fixture.
 BOARD = pytest.StashKey()
-#: Characters of the student's output kept in all, and shown to the student.
-OUTPUT_KEPT, OUTPUT_SHOWN = 20000, 4000
+#: Characters of the student's output shown to the student.
+OUTPUT_SHOWN = 4000
 
 
 def slow_note(worker: workers.Worker, key: int) -> str:
@@ -75,8 +76,7 @@ class Scoreboard:
         self.public_only, self.limits = public_only, limits
         self.worker_class = (functools.partial(sandbox.Worker, spares=spares) if isolated
                              else workers.InProcessWorker)
-        self.problems = {name: ProblemResult(name, pts, robustness=assignment.robustness)
-                         for name, pts in assignment.points.items()}
+        self.problems = {p.name: p for p in assignment.problem_results()}
         self.proxy: StudentProxy | None = None
         self.internal_errors: list[str] = []
         self.output = ""  # everything the student's code printed (kept up to OUTPUT_KEPT)

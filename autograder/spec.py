@@ -21,7 +21,7 @@ import tomllib
 from pathlib import Path
 
 from .cases import has_batteries, known_problems
-from .results import DEFAULT_ROBUSTNESS
+from .results import DEFAULT_ROBUSTNESS, ProblemResult
 
 ASSIGNMENTS_DIR = Path(os.environ.get("AUTOGRADER_ASSIGNMENTS",
                                       Path(__file__).resolve().parent.parent / "assignments"))
@@ -67,6 +67,11 @@ class Assignment:
     @property
     def max_points(self) -> float:
         return float(sum(self.points.values()))
+
+    def problem_results(self) -> list[ProblemResult]:
+        """A fresh, empty :class:`ProblemResult` per graded function, in order."""
+        return [ProblemResult(name, pts, robustness=self.robustness)
+                for name, pts in self.points.items()]
 
 
 def available() -> list[str]:
