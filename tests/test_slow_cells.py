@@ -293,3 +293,16 @@ def test_budgets_come_from_the_command_line_then_the_assignment_then_the_default
     assert (limits.call_timeout, limits.cell_timeout, limits.load_timeout) == (4, 5, 60)
     plain = limits_for(_spec(tmp_path, ""))
     assert (plain.cell_timeout, plain.load_timeout) == (20, 120)
+
+
+@pytest.mark.parametrize("suffix", [".py", ".ipynb"])
+def test_a_future_import_covers_the_statements_after_it(tmp_path, suffix):
+    """Each statement (or cell) is compiled on its own: a ``from __future__`` import
+    must still hold for all the code after it (it does, since the worker's own compile
+    flags, postponed annotations included, are inherited)."""
+    parts = ["from __future__ import annotations",
+             "def f(m: Model) -> Model:\n    return 2",     # Model comes later
+             "class Model:\n    pass"]
+    text = notebook(*parts) if suffix == ".ipynb" else "\n".join(parts) + "\n"
+    with running(tmp_path, text, suffix, LIMITS) as w:
+        assert w.load_errors == [] and w.call("f", 1) == 2
