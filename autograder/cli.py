@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import report, sandbox, spec, submissions
+from . import feedback, report, sandbox, spec, submissions
 from .submissions import SubmissionsError, discover
 
 EXIT_USAGE = 2
@@ -177,39 +177,9 @@ def cmd_check(args) -> int:
         raise UsageError(str(exc)) from None
     result = grade_submission(path.resolve(), assignment, public_only=True,
                               limits=_limits(args, assignment))
-    print(format_check(result))
+    print(feedback.check_report(result))
     ok = result.status == "graded" and all(c.passed for p in result.problems for c in p.checks)
     return 0 if ok else 1
-
-
-def format_check(result) -> str:
-    """Readable per-function feedback for a student's public check."""
-    lines, clean = [], report.clean
-    if result.status != "graded":
-        lines += [f"Your file could not be graded ({result.status}): {clean(result.message)}", ""]
-    elif result.message:
-        lines += [f"Note: {clean(result.message)}", ""]
-    for p in result.problems:
-        if not p.checks:  # e.g. cases that need the grader's own fit/score functions
-            lines.append(f"----  {p.name}  (no public test: it is checked when your TA grades)")
-            continue
-        failed = [c for c in p.checks if not c.passed]
-        mark = "PASS" if not failed else "FAIL"
-        split = f"; {p.split()}" if any(c.robust for c in p.checks) else ""  # hidden: robust
-        lines.append(f"{mark}  {p.name}  ({len(p.checks) - len(failed)}/{len(p.checks)} public "
-                     f"tests{split})")
-        for c in failed:
-            lines.append(f"      - {clean(c.name)}: {clean(c.message)}")
-            if c.diagnosis:
-                lines.append(f"        likely mistake: {clean(c.diagnosis)}")
-    checked = [p for p in result.problems if p.checks]
-    passed = sum(1 for p in checked if all(c.passed for c in p.checks))
-    robustness = result.problems[0].robustness if result.problems else 0
-    lines += ["", f"{passed} of {len(checked)} functions pass their public tests. "
-              "Hidden tests run when your TA grades"
-              + (f"; they include the robustness tests (bad input, dtype, inputs unchanged), "
-                 f"worth {robustness:.0%} of each function's points." if robustness else ".")]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- build, release

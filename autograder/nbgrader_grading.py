@@ -29,8 +29,7 @@ from traitlets import Float
 from . import sandbox, spec
 from .build import test_grade_id
 from .grade import grade_submission
-from .notebook import summary
-from .report import clean
+from .feedback import clean, problem_summary
 from .results import ProblemResult, SubmissionResult
 from .worker.serve import SKIP_TAG
 
@@ -112,7 +111,7 @@ def write_outputs(nb: nbformat.NotebookNode, result: SubmissionResult) -> None:
 
 def _graded(problem: ProblemResult, cell, note: str) -> list:
     """The feedback (stdout) and the points (an ``execute_result``) of one test cell."""
-    text = summary(problem) + (f"\n{note}" if note else "")
+    text = problem_summary(problem) + (f"\n{note}" if note else "")
     points = min(problem.points, float(cell.metadata["nbgrader"].get("points", 0)))
     return [nbformat.v4.new_output("stream", name="stdout", text=clean(text, newlines=True) + "\n"),
             nbformat.v4.new_output("execute_result", data={"text/plain": repr(points)},

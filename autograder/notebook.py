@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sys
 
-from . import spec
+from . import feedback, spec
 from .cases import cases_for, run_case
 from .results import ProblemResult
 from .student import StudentProxy, check_result
@@ -57,30 +57,7 @@ def run(name: str, namespace: dict, hidden: bool) -> ProblemResult:
 
 def check(name: str) -> None:
     """Run the public tests of ``name`` and print readable feedback."""
-    result = run(name, sys._getframe(1).f_globals, hidden=False)
-    failed = [c for c in result.checks if not c.passed]
-    for c in result.checks:
-        print(f"{'PASS' if c.passed else 'FAIL'}  {name}: {c.name}")
-        if not c.passed:
-            print(f"      {c.message}")
-            if c.diagnosis:
-                print(f"      likely mistake: {c.diagnosis}")
-    if not result.checks:
-        print(f"{name}: no public tests here; hidden tests run when your work is graded.")
-    elif failed:
-        print(f"\n{len(failed)} of {len(result.checks)} public tests of {name} failed.")
-    else:
-        n = len(result.checks)
-        print(f"\n{'The public test' if n == 1 else f'All {n} public tests'} of {name} "
-              "passed (hidden tests run when your work is graded).")
-
-
-def summary(result: ProblemResult) -> str:
-    """A function's points, then each failed test as a student may read it."""
-    lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points "
-             f"({result.split()})"]
-    lines += [f"  - {c.name}: {c.student_message()}" for c in result.checks if not c.passed]
-    return "\n".join(lines)
+    print(feedback.notebook_check(run(name, sys._getframe(1).f_globals, hidden=False)))
 
 
 def grade(name: str) -> float:
@@ -90,5 +67,5 @@ def grade(name: str) -> float:
     sandbox (see the module's doc).
     """
     result = run(name, sys._getframe(1).f_globals, hidden=True)
-    print(summary(result))
+    print(feedback.problem_summary(result))
     return result.points

@@ -7,15 +7,16 @@
   mathematics and robustness.
 * ``feedback/<student>.md`` and ``.html``: each function's points as mathematics
   and robustness, what failed, why, and the likely mistake.  Never hidden
-  inputs, hidden expected values or reference code.
+  inputs, hidden expected values or reference code: :mod:`feedback` decides
+  what a student may read, and renders it.
 * ``summary.md`` and ``summary.png``: class statistics.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
   output, grader logs): for TAs only, never to be shared with students.
 
 Student ids and messages are the student's to choose (a file name, a forged load
-error), so every text written or printed goes through :func:`clean` (control
-characters, and so terminal escapes, made visible and inert), gradebook cells through :func:`csv_cell` (no
-spreadsheet formulas), and file names come from :func:`file_names` (at most
+error), so every text written or printed goes through :func:`feedback.clean`
+(control characters, and so terminal escapes, made visible and inert), gradebook
+cells through :func:`csv_cell` (no spreadsheet formulas), and file names come from :func:`file_names` (at most
 ``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
 control characters escaped by JSON.
 """
@@ -23,46 +24,18 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import json
 import re
 import statistics
 from pathlib import Path
 
+from . import feedback
+from .feedback import clean
 from .results import SubmissionResult
 from .spec import Assignment
 
-#: Characters that act on a terminal or a display instead of showing: C0 and C1
-#: controls and DEL (ESC starts every ANSI escape sequence), the Unicode bidi
-#: controls (which reorder text on screen), and lone surrogates (undecodable bytes
-#: of a file name, which no UTF-8 file or terminal accepts).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 #: Longest file-name suffix written per student, and the kernel's NAME_MAX (bytes).
 _SUFFIX, NAME_MAX = ".json", 255
-
-
-def clean(text, newlines: bool = False) -> str:
-    """``text`` safe to print or write: no control character reaches a terminal.
-
-    Each control character becomes a visible escape (``\\x1b``), so an ANSI
-    sequence is inert text, and a name that differs from a classmate's only in
-    hidden characters still looks different from it.
-
-    Parameters
-    ----------
-    text : str
-        Anything a student may control: a file name, a message, a load error.
-    newlines : bool, default=False
-        Keep newlines and tabs (multi-line text); otherwise they and CR become spaces.
-    """
-    def visible(match) -> str:
-        char = match.group()
-        if char in "\n\t" and newlines:
-            return char
-        if char in "\n\t\r":
-            return " "
-        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-    return _CONTROL.sub(visible, str(text))
 
 
 def csv_cell(value) -> str:
@@ -101,9 +74,9 @@ def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path
     for r, name in zip(results, file_names([r.student for r in results])):
         (out / "results" / f"{name}.json").write_text(
             json.dumps(gradescope(r), indent=2), encoding="utf-8")
-        md = feedback_markdown(r, assignment)
-        (out / "feedback" / f"{name}.md").write_text(md, encoding="utf-8")
-        (out / "feedback" / f"{name}.html").write_text(markdown_to_html(md, r.student),
+        (out / "feedback" / f"{name}.md").write_text(feedback.markdown(r, assignment),
+                                                     encoding="utf-8")
+        (out / "feedback" / f"{name}.html").write_text(feedback.html(r, assignment),
                                                        encoding="utf-8")
     with open(out / "ta" / "results.jsonl", "w", encoding="utf-8") as fh:
         for r in results:
@@ -150,7 +123,7 @@ def gradescope(r: SubmissionResult) -> dict:
                 "score": worth if c.passed else 0.0,
                 "max_score": worth,
                 "status": "passed" if c.passed else "failed",
-                "output": clean(c.student_message()),
+                "output": feedback.check_output(p, c),
                 "visibility": "after_published" if c.hidden else "visible",
             })
     split = "".join(f"\n{p.name}: {p.split()}" for p in r.problems)
@@ -158,80 +131,6 @@ def gradescope(r: SubmissionResult) -> dict:
             "output": f"status: {clean(r.status)}" + (f"\n{clean(r.message)}" if r.message else "")
             + split,
             "stdout_visibility": "hidden", "tests": tests}
-
-
-# ---------------------------------------------------------------- feedback
-
-def feedback_markdown(r: SubmissionResult, assignment: Assignment) -> str:
-    """Per-student feedback: points per function, and what each failure means."""
-    lines = [f"# {clean(assignment.title)}: feedback for {clean(r.student)}", "",
-             f"**{r.points:g} / {assignment.max_points:g} points** — status: {clean(r.status)}",
-             ""]
-    if r.message:
-        lines += [f"> {clean(r.message)}", ""]
-    lines += ["| function | points | of which |", "|---|---|---|"]
-    lines += [f"| `{p.name}` | {p.points:g} / {p.max_points:g} | {p.split()} |"
-              for p in r.problems]
-    lines.append("")
-    for p in r.problems:
-        failed = [c for c in p.checks if not c.passed]
-        if not failed:
-            continue
-        lines += [f"## `{p.name}`: {p.points:g} / {p.max_points:g} ({p.split()})", ""]
-        for c in failed:
-            label = f"{'hidden test' if c.hidden else 'test'}, {c.part}"
-            text = c.student_message() if c.hidden else c.message
-            lines.append(f"- **{clean(c.name)}** ({label}): {clean(text)}")
-            if c.diagnosis and not c.hidden:
-                lines.append(f"  - *Likely mistake:* {clean(c.diagnosis)}")
-        lines.append("")
-    if all(c.passed for p in r.problems for c in p.checks) and r.status == "graded":
-        lines.append("Every test passed. Well done!")
-    return "\n".join(lines) + "\n"
-
-
-def markdown_to_html(md: str, title: str) -> str:
-    """The small Markdown subset of :func:`feedback_markdown`, as escaped HTML."""
-    body, in_list, in_table = [], False, False
-    for raw in md.splitlines():
-        line = html.escape(raw)
-        line = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", line)
-        line = re.sub(r"\*(.+?)\*", r"<i>\1</i>", line)
-        line = re.sub(r"`(.+?)`", r"<code>\1</code>", line)
-        if in_list and not raw.lstrip().startswith("- "):
-            body.append("</ul>")
-            in_list = False
-        if in_table and not raw.startswith("|"):
-            body.append("</table>")
-            in_table = False
-        if raw.startswith("# "):
-            body.append(f"<h1>{line[2:]}</h1>")
-        elif raw.startswith("## "):
-            body.append(f"<h2>{line[3:]}</h2>")
-        elif raw.startswith("&gt; ") or raw.startswith("> "):
-            body.append(f"<blockquote>{line[5:]}</blockquote>")
-        elif raw.startswith("|"):
-            if raw.startswith("|---"):
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        elif raw.lstrip().startswith("- "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{line.lstrip()[2:]}</li>")
-        elif raw.strip():
-            body.append(f"<p>{line}</p>")
-    body += ["</ul>"] if in_list else []
-    body += ["</table>"] if in_table else []
-    return ("<!doctype html><html><head><meta charset='utf-8'>"
-            f"<title>Feedback: {html.escape(clean(title))}</title><style>"
-            "body{font-family:sans-serif;max-width:50em;margin:2em auto}"
-            "td{padding:.2em .8em;border-bottom:1px solid #ddd}code{background:#f3f3f3}"
-            "</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
 # ---------------------------------------------------------------- class summary

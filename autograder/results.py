@@ -58,13 +58,6 @@ class CheckResult:
         """``"robustness"`` or ``"mathematics"``."""
         return PARTS[self.robust]
 
-    def student_message(self) -> str:
-        """What a student may see: for a hidden case, no values and no text of the student's."""
-        if self.passed:
-            return ""
-        text = (self.message or HIDDEN_FAILED) if self.hidden else self.message
-        return text + (f" — likely mistake: {self.diagnosis}" if self.diagnosis else "")
-
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

@@ -14,6 +14,7 @@ import autograder.problems  # noqa: F401  (register the batteries before patchin
 from autograder import cases, flatten, sandbox, spec
 from autograder.cases import Case
 from autograder.checks import CheckFailure
+from autograder.feedback import student_text
 from autograder.grade import BATTERY
 from autograder.cases import Raised
 from autograder.plugin import Scoreboard, check_result
@@ -180,7 +181,7 @@ def test_a_grader_defect_is_not_the_students_fault(run, probe_battery):
     assert not defect.passed
     assert defect.message == "the grader could not run this check"
     assert "in _defective" in defect.log and "KeyError: 'internal detail 4711'" in defect.log
-    assert "4711" not in defect.student_message() and "Traceback" not in defect.student_message()
+    assert "4711" not in student_text(defect) and "Traceback" not in student_text(defect)
     assert len(board.internal_errors) == 1
     assert board.internal_errors[0].startswith("probe::defective check: KeyError")
     # The other cases are unaffected, a custom CheckFailure included.
@@ -236,7 +237,7 @@ def test_a_failed_hidden_case_shows_only_grader_words():
             (Raised("Leak_47_11", "x"), "a hidden test failed: your function raised an exception"),
             (CheckFailure("got 47.11, expected 9"), "a hidden test failed")]:
         result = check_result(case, 1.0, exc)
-        assert result.message == result.student_message() == shown
+        assert result.message == student_text(result) == shown
         assert "47" in result.log
     public = check_result(Case("relu", "public"), 1.0, Raised("ValueError", "bad z"))
     assert public.message == "your function raised ValueError: bad z"

@@ -3,16 +3,21 @@ student feedback (which must never show a hidden value) and the class summary.""
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
 import autograder.problems  # noqa: F401  (register the batteries before patching the registry)
-from autograder import cases, flatten, report, sandbox, spec
+from autograder import cases, feedback, flatten, report, sandbox, spec
+from autograder import build
 from autograder.cases import Case
 from autograder.grade import grade_submission
+from autograder.nbgrader_grading import write_outputs
 from autograder.results import CheckResult, ProblemResult, SubmissionResult
 
 LIMITS = sandbox.Limits(call_timeout=2, load_timeout=5)
@@ -37,6 +42,11 @@ SUBMISSIONS = {
     "wrong": GOOD + "def probe(z):\n    print('my input was', z)\n    return z + 1\n",
     # Right on the public input only: all public tests pass, a hidden one fails.
     "sly": GOOD + "def probe(z):\n    return 2 * z if z.max() < 100 else z + 1\n",
+    # Right on the public input; on the hidden one it prints, warns and raises with
+    # the input in its words: a student reads none of them.
+    "leaky": GOOD + "def probe(z):\n    if z.max() < 100:\n        return 2 * z\n"
+             "    print('LEAK-PRINT', z)\n    import warnings; warnings.warn(f'LEAK-WARN {z}')\n"
+             "    raise ValueError(f'LEAK-RAISE {z}')\n",
     # Fails to load, with markup in its error message.
     "broken": "raise ImportError('<script>alert(1)</script> & friends')\n",
 }
@@ -86,6 +96,7 @@ def test_the_run_graded_what_it_should(graded):
     assert by["good"].points == 5.0 and by["wrong"].points == 3.0
     assert by["sly"].points == pytest.approx(3 + 2 * 1 / 3, abs=1e-3)  # public probe only
     assert by["broken"].status == "load-error" and by["broken"].points == 0
+    assert by["leaky"].points == by["sly"].points
 
 
 # ---------------------------------------------------------------- gradebook
@@ -183,6 +194,51 @@ def test_feedback_never_shows_hidden_inputs_or_expected_values(graded):
     assert HIDDEN_INPUT in ta                          # in what the student printed
 
 
+def renderings(r: SubmissionResult, assignment) -> dict[str, str]:
+    """Every text a student may be shown of ``r``, by where it is shown."""
+    shown = {"markdown": feedback.markdown(r, assignment), "html": feedback.html(r, assignment),
+             "cli check": feedback.check_report(r),
+             "gradescope": json.dumps(report.gradescope(r))}
+    for p in r.problems:
+        shown[f"notebook check {p.name}"] = feedback.notebook_check(p)
+        shown[f"notebook grade {p.name}"] = feedback.problem_summary(p)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "grade('probe')", metadata={"nbgrader": {"grade": True, "solution": False,
+                                                  "grade_id": build.test_grade_id("probe"),
+                                                  "points": 2}})])
+    write_outputs(nb, r)
+    shown["nbgrader cell"] = json.dumps(nb.cells[0].outputs)
+    return shown
+
+
+def test_no_rendering_shows_a_hidden_value_or_hidden_student_text(graded):
+    """Every student-facing output, of every result, including one whose hidden
+    check carries words the grader did not write (defence in depth)."""
+    forged = SubmissionResult("forged", "f.py", "graded", [ProblemResult("probe", 2.0, [
+        CheckResult("probe", "hidden probe", True, 1.0, False,
+                    message=f"LEAK-MESSAGE got {HIDDEN_GOT}", log=HIDDEN_INPUT)])])
+    leaky = graded["results"]["leaky"]
+    assert "LEAK-RAISE" in leaky.problems[-1].checks[-1].log  # the TA still has it
+    for r in [*graded["results"].values(), forged]:
+        for where, text in renderings(r, graded["assignment"]).items():
+            for secret in (HIDDEN_INPUT, HIDDEN_EXPECTED, HIDDEN_GOT, "LEAK"):
+                assert secret not in text, f"{secret} reaches {r.student}'s {where}"
+    shown = renderings(leaky, graded["assignment"])
+    assert "a hidden test failed: your function raised ValueError" in shown["markdown"]
+    assert "a hidden test failed" in shown["html"] and "a hidden test failed" in shown["gradescope"]
+
+
+def test_the_html_page_is_the_markdown_page(graded):
+    """Both come from one model: the same words in the same order, markup aside."""
+    def words(text: str) -> list[str]:
+        return re.sub(r"[*`|#>-]", " ", text).split()
+
+    for r in graded["results"].values():
+        page = feedback.html(r, graded["assignment"]).split("<body>")[1]
+        shown = html.unescape(re.sub(r"<[^>]+>", " ", page))
+        assert words(shown) == words(feedback.markdown(r, graded["assignment"])), r.student
+
+
 def test_all_public_passed_is_not_all_passed(graded):
     """otter#138: 'all tests passed' must not be shown while hidden tests failed."""
     sly = (graded["out"] / "feedback" / "sly.md").read_text()
@@ -247,7 +303,7 @@ def test_the_class_summary_exists(graded):
     out = graded["out"]
     md = (out / "summary.md").read_text(encoding="utf-8")
     assert f"{len(graded['results'])} submissions; max 5 points." in md
-    assert "| graded | 4 |" in md and "| load-error | 1 |" in md
+    assert "| graded | 5 |" in md and "| load-error | 1 |" in md
     assert "| `probe` |" in md
     png = (out / "summary.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import reference
-from autograder import cases, notebook, report, sandbox, spec
-from autograder.cli import format_check
+from autograder import cases, feedback, notebook, report, sandbox, spec
 from autograder.grade import grade_submission
 from autograder.results import CheckResult, ProblemResult, SubmissionResult
 
@@ -151,12 +150,13 @@ def test_every_report_shows_the_split_per_function():
     line = "mathematics 0.9/0.9, robustness 0.05/0.1"
     assert result.problems[0].split() == line and result.points == 0.95
     assignment = spec.Assignment("ps", "PS", {"relu": 1.0}, spec.ASSIGNMENTS_DIR)
-    assert line in report.feedback_markdown(result, assignment)
+    assert line in feedback.markdown(result, assignment)
     data = report.gradescope(result)
     assert f"relu: {line}" in data["output"]
     assert [t["max_score"] for t in data["tests"]] == [0.9, 0.05, 0.05]
     assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
-    assert line in format_check(result) and line in notebook.summary(result.problems[0])
+    assert line in feedback.check_report(result)
+    assert line in feedback.problem_summary(result.problems[0])
 
 
 def test_a_part_without_cases_gives_its_share_to_the_other():
