@@ -5,6 +5,9 @@ and every correct variant written differently from the reference is spliced
 into a full correct submission and graded through the real engine, sandbox
 included.  A wrong variant is *caught* when it loses points on its function,
 and *diagnosed* when its feedback names its own mistake.
+
+A rule that the assignment's narrative states (:mod:`autograder.rules`) is
+*covered* when a known mistake that breaks that rule alone is caught.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from . import flatten, sandbox, spec
+from . import flatten, rules, sandbox, spec
 from .cases import CORRECT, MISTAKES, batteries
 from .grade import grade_submission
 from .worker import codec
@@ -137,6 +140,44 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
                 row.caught += 1
                 row.undiagnosed.append(message)
     return [rows[p] for p in names]
+
+
+@dataclasses.dataclass
+class RuleCoverage:
+    """Which rules an assignment states, and the caught mistake that covers each.
+
+    Attributes
+    ----------
+    stated : dict
+        ``{rule id: the sentence that states it}``.
+    covered : dict
+        ``{rule id: "function: mistake"}``, for a caught mistake that breaks that rule.
+    """
+
+    stated: dict
+    covered: dict
+
+    @property
+    def uncovered(self) -> list[str]:
+        return [r for r in self.stated if r not in self.covered]
+
+    def format(self) -> str:
+        lines = [f"rules covered: {len(self.covered)}/{len(self.stated)}"]
+        lines += [f"  UNCOVERED {r}: {self.stated[r]}" for r in self.uncovered]
+        return "\n".join(lines)
+
+
+def rule_coverage(assignment: spec.Assignment, rows: list[AuditRow]) -> RuleCoverage:
+    """The rules ``assignment`` states, and which of them a caught mistake covers."""
+    escaped = {(r.problem, m) for r in rows for m in r.escaped}
+    stated = rules.stated(assignment)
+    covered = {}
+    for rule in stated:
+        caught = [(p, m) for p, m in rules.mistakes_for(rule, [r.problem for r in rows])
+                  if (p, m) not in escaped]
+        if caught:
+            covered[rule] = f"{caught[0][0]}: {caught[0][1]}"
+    return RuleCoverage(stated, covered)
 
 
 def format_table(rows: list[AuditRow]) -> str:

@@ -13,6 +13,7 @@ option) gets a one-line error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -217,13 +218,16 @@ def cmd_release(args) -> int:
 # ---------------------------------------------------------------- audit
 
 def cmd_audit(args) -> int:
-    from .audit import audit, format_table
+    from .audit import audit, format_table, rule_coverage
     assignment = spec.load(args.assignment)
     rows = audit(assignment)
+    coverage = rule_coverage(assignment, rows)
     print(format_table(rows))
+    print(coverage.format())
     if args.json:
-        Path(args.json).write_text(json.dumps([r.to_dict() for r in rows], indent=2))
-    ok = all(r.caught == r.wrong and r.passed == r.right for r in rows)
+        Path(args.json).write_text(json.dumps({"functions": [r.to_dict() for r in rows],
+                                               "rules": dataclasses.asdict(coverage)}, indent=2))
+    ok = all(r.caught == r.wrong and r.passed == r.right for r in rows) and not coverage.uncovered
     return 0 if ok else 1
 
 

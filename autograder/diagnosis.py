@@ -59,24 +59,31 @@ class Mistake(typing.NamedTuple):
     fn : callable
         The variant, named exactly as the function it imitates.
     kind : {"value", "dtype", "purity"}, default="value"
+    rules : tuple of str, default=()
+        The ids of the rules of a narrative that the variant breaks, and no
+        other (see :mod:`autograder.rules`).
     """
 
     message: str
     fn: Callable
     kind: str = "value"
+    rules: tuple[str, ...] = ()
 
 
 #: problem name -> its known mistakes, in the order they were registered
 MISTAKES: dict[str, list[Mistake]] = {}
 
 
-def mistake(problem: str, message: str, *, kind: str = "value"):
-    """Register the decorated function as a known mistake of ``problem``."""
+def mistake(problem: str, message: str, *, kind: str = "value", rules: tuple[str, ...] = ()):
+    """Register the decorated function as a known mistake of ``problem`` that
+    breaks ``rules`` (rule ids of a narrative, see :mod:`autograder.rules`)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if isinstance(rules, str):
+        raise TypeError("rules must be a tuple of rule ids")
 
     def register(fn):
-        MISTAKES.setdefault(problem, []).append(Mistake(message, fn, kind))
+        MISTAKES.setdefault(problem, []).append(Mistake(message, fn, kind, tuple(rules)))
         return fn
     return register
 

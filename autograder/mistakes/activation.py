@@ -1,6 +1,8 @@
 """Typical wrong activations, as students write them."""
 import numpy as np
 
+import reference as ref  # noqa: F401  (variants may call ref.<name>)
+
 from ..cases import correct, mistake
 
 
@@ -10,7 +12,8 @@ def sigmoid(z):
 
 
 @mistake("sigmoid", "e^{-z}/(1+e^{-z}) overflows to inf/inf = nan for large negative z; "
-                    "use a stable form")
+                    "use a stable form",
+         rules=("ps1.sigmoid.finite",))
 def sigmoid(z):  # noqa: F811
     return np.exp(-z) / (1 + np.exp(-z))
 
@@ -21,7 +24,8 @@ def sigmoid(z):  # noqa: F811
 
 
 @mistake("sigmoid", "float32 input came back as float64: compute in the input's dtype",
-         kind="dtype")
+         kind="dtype",
+         rules=("ps1.dtype",))
 def sigmoid(z):  # noqa: F811
     z = np.asarray(z, dtype=np.float64)
     return np.exp(-np.logaddexp(0.0, -z))
@@ -84,7 +88,8 @@ def relu_grad(z):  # noqa: F811
     return (z < 0).astype(z.dtype)
 
 
-@mistake("relu_grad", "booleans came back: return floats in the input's dtype", kind="dtype")
+@mistake("relu_grad", "booleans came back: return floats in the input's dtype", kind="dtype",
+         rules=("ps1.relu_grad.dtype",))
 def relu_grad(z):  # noqa: F811
     return z > 0
 
@@ -177,3 +182,19 @@ def tanh_grad(z):  # noqa: F811
     """4 e^{-2|z|} / (1 + e^{-2|z|})^2, which never overflows"""
     e = np.exp(-2 * np.abs(z))
     return 4 * e / (1 + e) ** 2
+
+
+# ---------------------------------------------------------------- rules of ps1 broken alone
+
+@mistake("sigmoid", "the result is flattened: return an array of z's shape", rules=("ps1.sigmoid.shape",))
+def sigmoid(z):  # noqa: F811
+    return ref.sigmoid(z).ravel()
+
+
+@mistake("relu", "relu wrote into your input (z[z < 0] = 0 changes the caller's array): "
+                 "build a new array, e.g. np.maximum(z, 0)", kind="purity", rules=("ps1.purity",))
+def relu(z):  # noqa: F811
+    z = np.asarray(z)
+    out = z if z.dtype.kind == "f" else z.astype(np.float64)
+    out[out < 0] = 0
+    return out

@@ -17,7 +17,8 @@ def bce_loss(y_hat, y, eps=1e-12):
 
 
 @mistake("bce_loss", "y_hat is not clipped: log(0) gives inf or nan when y_hat is exactly 0 or 1; "
-                     "clip y_hat to [eps, 1-eps] before taking logs")
+                     "clip y_hat to [eps, 1-eps] before taking logs",
+         rules=("ps1.bce.finite",))
 def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
     return -(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
 
@@ -51,7 +52,8 @@ def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
 
 
 @mistake("bce_loss", "you returned the mean (the cost J); bce_loss returns one loss per sample, "
-                     "shape (m,)")
+                     "shape (m,)",
+         rules=("ps1.bce_loss.per-sample",))
 def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
     p = np.clip(y_hat, eps, 1 - eps)
     return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
@@ -71,8 +73,10 @@ def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
     y = np.asarray(y)
     if y_hat.ndim != 1 or y.shape != y_hat.shape:
         raise ValueError(f"y_hat and y must both have shape (m,), got {y_hat.shape} and {y.shape}")
-    p = np.clip(y_hat, eps, 1 - eps)
-    return -np.where(y == 1, np.log(p), np.log1p(-p))
+    if ((y_hat < 0) | (y_hat > 1)).any() or not np.isin(y, (0, 1)).all():
+        raise ValueError("y_hat must lie in [0, 1] and y must hold labels 0 and 1 only")
+    p, q = np.clip(y_hat, eps, 1 - eps), np.clip(1 - y_hat, eps, 1 - eps)
+    return -np.where(y == 1, np.log(p), np.log(q))
 
 
 @correct("bce_loss")
@@ -83,6 +87,8 @@ def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
     y = np.asarray(y)
     if y_hat.ndim != 1 or y.shape != y_hat.shape:
         raise ValueError(f"y_hat and y must both have shape (m,), got {y_hat.shape} and {y.shape}")
+    if ((y_hat < 0) | (y_hat > 1)).any() or not np.isin(y, (0, 1)).all():
+        raise ValueError("y_hat must lie in [0, 1] and y must hold labels 0 and 1 only")
     out = np.empty_like(y_hat)
     for i in range(y_hat.shape[0]):
         p = min(max(y_hat[i], y_hat.dtype.type(eps)), y_hat.dtype.type(1 - eps))
@@ -94,7 +100,8 @@ def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
 # ---------------------------------------------------------------- bce_cost
 
 @mistake("bce_cost", "the cost is m times too large: J is the mean of the losses, (1/m) sum L, "
-                     "not their sum")
+                     "not their sum",
+         rules=("ps1.bce_cost.mean",))
 def bce_cost(y_hat, y, eps=1e-12):
     p = np.clip(y_hat, eps, 1 - eps)
     return np.sum(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
@@ -147,15 +154,18 @@ def bce_cost(y_hat, y, eps=1e-12):  # noqa: F811
     y = np.asarray(y)
     if y_hat.ndim != 1 or y.shape != y_hat.shape:
         raise ValueError(f"y_hat and y must both have shape (m,), got {y_hat.shape} and {y.shape}")
+    if ((y_hat < 0) | (y_hat > 1)).any() or not np.isin(y, (0, 1)).all():
+        raise ValueError("y_hat must lie in [0, 1] and y must hold labels 0 and 1 only")
     y = y.astype(y_hat.dtype)
-    p = np.clip(y_hat, eps, 1 - eps)
-    return -(y @ np.log(p) + (1 - y) @ np.log(1 - p)) / y_hat.dtype.type(y.shape[0])
+    p, q = np.clip(y_hat, eps, 1 - eps), np.clip(1 - y_hat, eps, 1 - eps)
+    return -(y @ np.log(p) + (1 - y) @ np.log(q)) / y_hat.dtype.type(y.shape[0])
 
 
 # ---------------------------------------------------------------- bce_grad
 
 @mistake("bce_grad", "your gradient is m times too large: did you forget the 1/m of "
-                     "J = (1/m) sum L?")
+                     "J = (1/m) sum L?",
+         rules=("ps1.bce_grad.mean",))
 def bce_grad(y_hat, y, eps=1e-12):
     p = np.clip(y_hat, eps, 1 - eps)
     return (p - y) / (p * (1 - p))
@@ -175,7 +185,8 @@ def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
 
 
 @mistake("bce_grad", "y_hat is not clipped: the gradient divides by zero when y_hat is exactly "
-                     "0 or 1; evaluate it at p = clip(y_hat, eps, 1-eps)")
+                     "0 or 1; evaluate it at p = clip(y_hat, eps, 1-eps)",
+         rules=("ps1.bce_grad.finite",))
 def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
     return (-y / y_hat + (1 - y) / (1 - y_hat)) / y.shape[0]
 
@@ -201,6 +212,8 @@ def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
     y = np.asarray(y)
     if y_hat.ndim != 1 or y.shape != y_hat.shape:
         raise ValueError(f"y_hat and y must both have shape (m,), got {y_hat.shape} and {y.shape}")
+    if ((y_hat < 0) | (y_hat > 1)).any() or not np.isin(y, (0, 1)).all():
+        raise ValueError("y_hat must lie in [0, 1] and y must hold labels 0 and 1 only")
     y = y.astype(y_hat.dtype)
     p = np.clip(y_hat, eps, 1 - eps)
     return (p - y) / (p * (1 - p)) / y_hat.dtype.type(y.shape[0])
@@ -214,6 +227,8 @@ def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
     y = np.asarray(y)
     if y_hat.ndim != 1 or y.shape != y_hat.shape:
         raise ValueError(f"y_hat and y must both have shape (m,), got {y_hat.shape} and {y.shape}")
+    if ((y_hat < 0) | (y_hat > 1)).any() or not np.isin(y, (0, 1)).all():
+        raise ValueError("y_hat must lie in [0, 1] and y must hold labels 0 and 1 only")
     p = np.clip(y_hat, eps, 1 - eps)
     m = y_hat.dtype.type(y.shape[0])
     return np.where(y == 1, -1 / p, 1 / (1 - p)) / m
@@ -242,7 +257,8 @@ def bce_with_logits(z, y):  # noqa: F811
 
 
 @mistake("bce_with_logits", "log(1+e^-z) must use -|z|, not -z: it is only right for z >= 0 "
-                            "and overflows for large negative z")
+                            "and overflows for large negative z",
+         rules=("ps1.bce_with_logits.finite",))
 def bce_with_logits(z, y):  # noqa: F811
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-z))
 
@@ -279,3 +295,62 @@ def bce_with_logits(z, y):  # noqa: F811
         raise ValueError(f"z and y must both have shape (m,), got {z.shape} and {y.shape}")
     y = y.astype(z.dtype)
     return (1 - y) * z + np.logaddexp(z.dtype.type(0), -z)
+
+
+# ---------------------------------------------------------------- rules of ps1 broken alone
+
+@mistake("bce_loss", "in float32, 1 - eps rounds to 1, so clip(y_hat, eps, 1 - eps) can still be "
+                     "1 and log(1 - p) is -inf: clip 1 - y_hat on its own",
+         rules=("ps1.bce.float32-boundary",))
+def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
+    dtype = ref.bce_loss(y_hat, y, eps).dtype  # the reference's checks, and its dtype
+    y_hat, y = np.asarray(y_hat, dtype=dtype), np.asarray(y, dtype=dtype)
+    p = np.clip(y_hat, eps, 1 - eps)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+@mistake("bce_loss", "y_hat outside [0, 1] or labels other than 0 and 1 must raise ValueError: "
+                     "y_hat is a probability and y a 0/1 label", rules=("ps1.bce.ranges",))
+def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
+    y_hat, y = np.asarray(y_hat), np.asarray(y)
+    dtype = y_hat.dtype if y_hat.dtype.kind == "f" else np.float64
+    y_hat, y = y_hat.astype(dtype), y.astype(dtype)
+    if y_hat.ndim != 1 or y_hat.shape != y.shape or y_hat.size == 0:
+        raise ValueError(f"y_hat and y must have the same shape (m,), got {y_hat.shape} and "
+                         f"{y.shape}")
+    if not 0 < eps < 0.5:
+        raise ValueError(f"eps must lie in (0, 0.5), got {eps}")
+    p, q = np.clip(y_hat, eps, 1 - eps), np.clip(1 - y_hat, eps, 1 - eps)
+    return -(y * np.log(p) + (1 - y) * np.log(q))
+
+
+@mistake("bce_loss", "y_hat of shape (m, 1) with y of shape (m,) must raise ValueError, not be "
+                     "reshaped: check that the shapes are equal",
+         rules=("ps1.bce.same-shape", "ps1.bad-input"))
+def bce_loss(y_hat, y, eps=1e-12):  # noqa: F811
+    return ref.bce_loss(np.ravel(y_hat), np.ravel(y), eps)
+
+
+@mistake("bce_cost", "in float32, 1 - eps rounds to 1, so clip(y_hat, eps, 1 - eps) can still be "
+                     "1 and log(1 - p) is -inf: clip 1 - y_hat on its own",
+         rules=("ps1.bce.float32-boundary",))
+def bce_cost(y_hat, y, eps=1e-12):  # noqa: F811
+    dtype = ref.bce_loss(y_hat, y, eps).dtype
+    y_hat, y = np.asarray(y_hat, dtype=dtype), np.asarray(y, dtype=dtype)
+    p = np.clip(y_hat, eps, 1 - eps)
+    return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+@mistake("bce_grad", "y_hat outside [0, 1] or labels other than 0 and 1 must raise ValueError, "
+                     "as in bce_loss", rules=("ps1.bce.ranges",))
+def bce_grad(y_hat, y, eps=1e-12):  # noqa: F811
+    y_hat, y = np.asarray(y_hat), np.asarray(y)
+    dtype = y_hat.dtype if y_hat.dtype.kind == "f" else np.float64
+    y_hat, y = y_hat.astype(dtype), y.astype(dtype)
+    if y_hat.ndim != 1 or y_hat.shape != y.shape or y_hat.size == 0:
+        raise ValueError(f"y_hat and y must have the same shape (m,), got {y_hat.shape} and "
+                         f"{y.shape}")
+    if not 0 < eps < 0.5:
+        raise ValueError(f"eps must lie in (0, 0.5), got {eps}")
+    p, q = np.clip(y_hat, eps, 1 - eps), np.clip(1 - y_hat, eps, 1 - eps)
+    return (-y / p + (1 - y) / q) / y.size

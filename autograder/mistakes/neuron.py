@@ -50,8 +50,9 @@ def neuron_forward(X, w, b):  # noqa: F811
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     w = np.asarray(w)
-    if X.ndim != 2 or w.shape != (X.shape[1],):
-        raise ValueError(f"w must have shape ({X.shape[-1]},) to match X, got {w.shape}")
+    if X.ndim != 2 or w.shape != (X.shape[1],) or np.ndim(b) != 0:
+        raise ValueError(f"X (m, n), w (n,) and a scalar b do not fit: {X.shape}, {w.shape}, "
+                         f"{np.shape(b)}")
     z = np.einsum("ij,j->i", X, w.astype(X.dtype)) + float(b)
     return (1 + np.tanh(z / 2)) / 2
 
@@ -62,8 +63,9 @@ def neuron_forward(X, w, b):  # noqa: F811
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     w = np.asarray(w)
-    if X.ndim != 2 or w.shape != (X.shape[1],):
-        raise ValueError(f"w must have shape ({X.shape[-1]},) to match X, got {w.shape}")
+    if X.ndim != 2 or w.shape != (X.shape[1],) or np.ndim(b) != 0:
+        raise ValueError(f"X (m, n), w (n,) and a scalar b do not fit: {X.shape}, {w.shape}, "
+                         f"{np.shape(b)}")
     out = np.empty(X.shape[0], dtype=np.result_type(X, w))
     for i in range(X.shape[0]):
         z = float(X[i] @ w) + float(b)
@@ -130,6 +132,8 @@ def neuron_cost(X, y, w, b):  # noqa: F811
     y = np.asarray(y)
     if X.ndim != 2 or w.shape != (X.shape[1],) or y.shape != (X.shape[0],):
         raise ValueError(f"X (m, n), y (m,) and w (n,) do not fit: {X.shape}, {y.shape}, {w.shape}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("y must hold labels 0 and 1 only")
     z = X @ w.astype(X.dtype) + float(b)
     y = y.astype(z.dtype)
     return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
@@ -152,14 +156,16 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
     return X.T @ dz, np.sum(dz)
 
 
-@mistake("neuron_gradients", "db is summed instead of averaged: db = (1/m) sum dz = mean(dz)")
+@mistake("neuron_gradients", "db is summed instead of averaged: db = (1/m) sum dz = mean(dz)",
+         rules=("ps1.neuron_gradients.mean",))
 def neuron_gradients(X, y, w, b):  # noqa: F811
     dz = np.exp(-np.logaddexp(0, -(X @ w + b))) - y
     return X.T @ dz / X.shape[0], np.sum(dz)
 
 
 @mistake("neuron_gradients", "X where X.T belongs (wrong orientation): rows of X are samples, "
-                             "so dw = X.T @ dz / m has shape (n,)")
+                             "so dw = X.T @ dz / m has shape (n,)",
+         rules=("ps1.neuron_gradients.orientation",))
 def neuron_gradients(X, y, w, b):  # noqa: F811
     dz = np.exp(-np.logaddexp(0, -(X @ w + b))) - y
     return X @ dz / X.shape[0], np.mean(dz)
@@ -224,12 +230,14 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
 # ---------------------------------------------------------------- predict
 
 @mistake("predict", "the labels must be an int array of 0s and 1s, not booleans or floats: "
-                    "compare y_hat >= threshold and cast with .astype(int)", kind="dtype")
+                    "compare y_hat >= threshold and cast with .astype(int)", kind="dtype",
+         rules=("ps1.predict.integer",))
 def predict(X, w, b, threshold=0.5):
     return np.exp(-np.logaddexp(0, -(X @ w + b))) >= threshold
 
 
-@mistake("predict", "a y_hat exactly at the threshold is class 1: use >=, not >")
+@mistake("predict", "a y_hat exactly at the threshold is class 1: use >=, not >",
+         rules=("ps1.predict.at-threshold",))
 def predict(X, w, b, threshold=0.5):  # noqa: F811
     return (np.exp(-np.logaddexp(0, -(X @ w + b))) > threshold).astype(int)
 
@@ -258,11 +266,60 @@ def predict(X, w, b, threshold=0.5):  # noqa: F811
 @correct("predict")
 def predict(X, w, b, threshold=0.5):  # noqa: F811
     """np.where on neuron_forward."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
     return np.where(ref.neuron_forward(X, w, b) >= threshold, 1, 0)
 
 
 @correct("predict")
 def predict(X, w, b, threshold=0.5):  # noqa: F811
     """a Python loop over the predictions."""
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold!r}")
     y_hat = ref.neuron_forward(X, w, b)
     return np.array([1 if v >= threshold else 0 for v in y_hat], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- rules of ps1 broken alone
+
+@mistake("neuron_forward", "X must be 2-d, (m, n): a 1-d X must raise ValueError, not be "
+                           "taken for one sample", rules=("ps1.neuron.shapes",))
+def neuron_forward(X, w, b):  # noqa: F811
+    X = np.asarray(X)
+    return ref.neuron_forward(X[None, :] if X.ndim == 1 else X, w, b)
+
+
+@mistake("neuron_forward", "a NumPy float64 bias turns float32 X @ w into float64: add float(b)",
+         kind="dtype", rules=("ps1.neuron.float64-bias",))
+def neuron_forward(X, w, b):  # noqa: F811
+    dtype = ref.neuron_forward(X, w, b).dtype  # the reference's checks
+    X, w = np.asarray(X, dtype=dtype), np.asarray(w, dtype=dtype)
+    return ref.sigmoid(X @ w + b)
+
+
+@mistake("neuron_cost", "labels other than 0 and 1 must raise ValueError (check_data helps)",
+         rules=("ps1.neuron.labels",))
+def neuron_cost(X, y, w, b):  # noqa: F811
+    y_hat = ref.neuron_forward(X, w, b)
+    y = np.asarray(y, dtype=y_hat.dtype)
+    if y.shape != y_hat.shape:
+        raise ValueError(f"y must have shape {y_hat.shape}, got {y.shape}")
+    p, q = np.clip(y_hat, 1e-12, 1 - 1e-12), np.clip(1 - y_hat, 1e-12, 1 - 1e-12)
+    return y_hat.dtype.type(np.mean(-(y * np.log(p) + (1 - y) * np.log(q))))
+
+
+@mistake("neuron_gradients", "dz = bce_grad * sigmoid_grad divides by y_hat(1 - y_hat), which is 0 "
+                             "for a saturated neuron: compute dz = y_hat - y directly",
+         rules=("ps1.neuron_gradients.saturated",))
+def neuron_gradients(X, y, w, b):  # noqa: F811
+    dw, db = ref.neuron_gradients(X, y, w, b)  # the reference's checks, and its dtype
+    X, y = np.asarray(X, dtype=dw.dtype), np.asarray(y, dtype=dw.dtype)
+    z = X @ np.asarray(w, dtype=dw.dtype) + float(b)
+    dz = ref.bce_grad(ref.sigmoid(z), y) * y.size * ref.sigmoid_grad(z)
+    return X.T @ dz / y.size, dw.dtype.type(np.mean(dz))
+
+
+@mistake("predict", "a threshold outside [0, 1] must raise ValueError: y_hat is a probability",
+         rules=("ps1.predict.threshold-range",))
+def predict(X, w, b, threshold=0.5):  # noqa: F811
+    return (ref.neuron_forward(X, w, b) >= threshold).astype(int)

@@ -28,12 +28,21 @@ def _pair(seed, m=6):
 #: y_hat of exactly 0 and 1, right and confidently wrong
 EDGE_YHAT = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
 EDGE_Y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+#: the same in float32, where 1 - 1e-12 rounds to 1: clip 1 - y_hat on its own
+EDGE32 = (EDGE_YHAT.astype(np.float32), EDGE_Y.astype(np.float32))
 #: integer input: y_hat in {0, 1} as ints (cast to float64)
 INT_YHAT = np.array([0, 1, 1, 0])
 INT_Y = np.array([0, 1, 0, 1])
 #: y_hat next to 0 and 1, where a custom eps matters (and 1e-9 tells a fixed 1e-7 from none)
 NEAR_YHAT = np.array([1e-6, 1 - 1e-6, 0.3, 1e-5, 1e-9])
 NEAR_Y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+
+
+def _bad_values(p: str) -> list:
+    """Probabilities outside [0, 1] and labels outside {0, 1} must raise."""
+    return [raises(p, "y_hat outside [0, 1]", np.array([0.2, 1.5, 0.4]), np.array([0.0, 1.0, 1.0])),
+            raises(p, "labels other than 0 and 1", np.array([0.2, 0.5, 0.4]),
+                   np.array([0.0, 2.0, 1.0]))]
 
 
 def _logits(seed, m=7):
@@ -54,6 +63,8 @@ def bce_loss():
               np.array([0.99, 0.01, 0.5, 0.8]), np.array([1.0, 1.0, 0.0, 0.0])),
         value(p, "y_hat of exactly 0 and 1 is finite and silent", EDGE_YHAT, EDGE_Y,
               hidden=True, weight=2, rtol=1e-5, atol=1e-10, silent=True),
+        value(p, "float32 y_hat of exactly 0 and 1 is finite and silent", *EDGE32,
+              hidden=True, rtol=1e-5, atol=1e-6, silent=True),
         value(p, "m = 1", np.array([0.3]), np.array([1.0]), hidden=True),
         value(p, "integer input gives float64", INT_YHAT, INT_Y, hidden=True, dtype=True,
               rtol=1e-5, silent=True),
@@ -65,6 +76,7 @@ def bce_loss():
                np.array([0.0, 1.0])),
         raises(p, "y_hat of shape (m, 1) with y of shape (m,)",
                np.array([[0.2], [0.7], [0.4]]), np.array([0.0, 1.0, 1.0])),
+        *_bad_values(p),
     ]
 
 
@@ -75,6 +87,8 @@ def bce_cost():
         value(p, "six predictions", *_pair(11)),
         value(p, "y_hat of exactly 0 and 1 is finite and silent", EDGE_YHAT, EDGE_Y,
               hidden=True, weight=2, rtol=1e-5, silent=True),
+        value(p, "float32 y_hat of exactly 0 and 1 is finite and silent", *EDGE32,
+              hidden=True, rtol=1e-5, atol=1e-6, silent=True),
         value(p, "m = 1", np.array([0.8]), np.array([0.0]), hidden=True),
         value(p, "50 random predictions", *_pair(12, 50), hidden=True),
         value(p, "a custom eps", NEAR_YHAT, NEAR_Y, kwargs={"eps": 1e-3}, hidden=True),
@@ -127,6 +141,7 @@ def bce_grad():
         pure(p, *_pair(24)),
         raises(p, "y_hat and y of different lengths", np.array([0.2, 0.4, 0.6]),
                np.array([0.0, 1.0])),
+        *_bad_values(p),
     ]
 
 

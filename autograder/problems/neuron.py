@@ -55,8 +55,13 @@ def neuron_forward():
         value(p, "large |z| is finite", LARGE_X, np.ones(2), 0.7, hidden=True, atol=1e-12),
         value(p, "integer X and w give float64", INT_X, INT_W, 1, hidden=True, dtype=True),
         float32(p, *_xwb(6)),
+        Case(p, "float32 X and w with a NumPy float64 bias stay float32",
+             _f32(*_xwb(9))[:2] + (np.float64(0.7),), hidden=True, dtype=True, rtol=2e-5,
+             atol=1e-6),
         pure(p, *_xwb(7)),
         raises(p, "w of the wrong length", _xwb(8)[0], np.ones(4), 0.5),
+        raises(p, "X of one dimension", np.ones(3), np.ones(3), 0.5),
+        raises(p, "b not a scalar", _xwb(8)[0], np.ones(3), np.ones(2)),
     ]
 
 
@@ -97,6 +102,8 @@ def neuron_cost():
         float32(p, *_data(15)),
         pure(p, *_data(16)),
         raises(p, "y of the wrong length", _data(17)[0], np.array([0.0, 1.0]), *_data(17)[2:]),
+        raises(p, "labels other than 0 and 1", _data(17)[0], np.array([0.0, 1.0, 2.0, 1.0, 0.0]),
+               *_data(17)[2:]),
     ]
 
 
@@ -143,6 +150,8 @@ def neuron_gradients():
         value(p, "m = 1", *_data(24, 1, 3), hidden=True),
         value(p, "50 samples, 2 features", *_data(25, 50, 2), hidden=True),
         value(p, "integer input gives float64", INT_X, INT_Y, INT_W, 1, hidden=True, dtype=True),
+        value(p, "saturated predictions (y_hat exactly 0 or 1)", SAT_X, SAT_Y, SAT_W, 0.0,
+              hidden=True, silent=True),
         Case(p, "matches a numerical gradient of J", _data(26, 6, 3), hidden=True,
              weight=2, kind="custom", check=_gradient_check),
         float32(p, *_data(27)),
@@ -152,9 +161,12 @@ def neuron_gradients():
     ]
 
 
-def _f32_predict():
-    X, w, b = _xwb(37, 8, 3)
+def _f32(X, w, b):
     return X.astype(np.float32), w.astype(np.float32), b
+
+
+def _f32_predict():
+    return _f32(*_xwb(37, 8, 3))
 
 
 @battery("predict")
@@ -172,4 +184,5 @@ def predict():
         value(p, "float32 input gives integer labels", *_f32_predict(), hidden=True, dtype=True),
         pure(p, *_xwb(34, 6, 3)),
         raises(p, "w of the wrong length", _xwb(35)[0], np.ones(2), 0.0),
+        raises(p, "threshold outside [0, 1]", *_xwb(35), threshold=1.5),
     ]
