@@ -1,6 +1,6 @@
 """The ``autograder`` command.
 
-    autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--timeout S]
+    autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--force] [--timeout S]
                      [--cell-timeout S] [--load-timeout S]
     autograder check ASSIGNMENT FILE [--timeout S] [--cell-timeout S] [--load-timeout S]
     autograder audit ASSIGNMENT
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import report, sandbox, spec, submissions
+from . import journal, report, sandbox, spec, submissions
 from .submissions import SubmissionsError, discover
 
 EXIT_USAGE = 2
@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="folder for the gradebook and reports")
     g.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
                    help="submissions graded in parallel (default: number of CPUs)")
+    g.add_argument("--force", action="store_true",
+                   help="grade every submission again, even those the journal in "
+                        "OUT/ta/results.jsonl already holds")
     _timeout_options(g)
 
     c = sub.add_parser("check", help="check your own work on the public tests (student)")
@@ -145,13 +148,32 @@ def cmd_grade(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     limits = _limits(args, assignment)
-    print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
-          f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}", file=sys.stderr)
-    gradable = [(s.student, s.path) for s in found if not s.problem]
-    graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
-                            progress=Progress(len(gradable)) if gradable else None))
-    results = [load_error(s.student, s.path, assignment, s.problem) if s.problem else next(graded)
-               for s in found]
+    try:
+        ledger = journal.Journal(out / "ta" / "results.jsonl",
+                                 journal.battery_version(assignment, limits))
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot open the journal ({exc.strerror})") from None
+    with ledger:
+        gradable = [s for s in found if not s.problem]
+        todo = ledger.plan(gradable, force=args.force)
+        print(f"grading {len(todo)} of {len(found)} submission(s) of {assignment.name} "
+              f"({assignment.title}) with {args.jobs} job(s); isolation: "
+              f"{sandbox.isolation_mode()}", file=sys.stderr)
+        if len(todo) < len(gradable):
+            print(f"resuming: {len(gradable) - len(todo)} already graded in {ledger.path} "
+                  "(--force grades them again)", file=sys.stderr)
+        if ledger.skipped:
+            print(f"warning: skipped {ledger.skipped} unreadable line(s) of {ledger.path}",
+                  file=sys.stderr)
+        bar = Progress(len(todo))
+
+        def finished(done: int, total: int, result) -> None:
+            ledger.append(result)
+            bar(done, total, result)
+        grade_all([(s.student, s.path) for s in todo], assignment, jobs=args.jobs,
+                  limits=limits, progress=finished)
+    results = [load_error(s.student, s.path, assignment, s.problem) if s.problem
+               else ledger.result(s.student) for s in found]
     try:
         report.write_all(results, assignment, out)
     except OSError as exc:

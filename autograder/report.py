@@ -10,7 +10,8 @@
   inputs, hidden expected values or reference code.
 * ``summary.md`` and ``summary.png``: class statistics.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
-  output, grader logs): for TAs only, never to be shared with students.
+  output, grader logs): for TAs only, never to be shared with students.  It is
+  also ``grade``'s journal, and :mod:`autograder.journal` its one writer.
 
 Student ids and messages are the student's to choose (a file name, a forged load
 error), so every text written or printed goes through :func:`clean` (control
@@ -29,6 +30,7 @@ import re
 import statistics
 from pathlib import Path
 
+from . import journal
 from .results import SubmissionResult
 from .spec import Assignment
 
@@ -105,9 +107,7 @@ def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path
         (out / "feedback" / f"{name}.md").write_text(md, encoding="utf-8")
         (out / "feedback" / f"{name}.html").write_text(markdown_to_html(md, r.student),
                                                        encoding="utf-8")
-    with open(out / "ta" / "results.jsonl", "w", encoding="utf-8") as fh:
-        for r in results:
-            fh.write(json.dumps(r.to_dict()) + "\n")
+    journal.write(out / "ta" / "results.jsonl", results)
     (out / "summary.md").write_text(summary_markdown(results, assignment), encoding="utf-8")
     summary_plot(results, assignment, out / "summary.png")
 
