@@ -138,19 +138,20 @@ def record(result: SubmissionResult, sha256: str | None, battery: str | None) ->
 def write(path, results: list[SubmissionResult]) -> None:
     """Rewrite the journal ``path`` atomically: a line per result, then removed students'.
 
-    Each result keeps its journal line (and so its ``sha256`` and ``battery``) when
-    the student's latest line holds that very result; a result from elsewhere (a
-    direct call of :func:`autograder.report.write_all`) gets a line with neither.
+    Each result keeps the ``sha256`` and ``battery`` of the student's latest line
+    when that line holds the very same result (its file possibly moved: the path is
+    the result's); a result from elsewhere (a direct call of
+    :func:`autograder.report.write_all`) gets a line with neither.
     Students of the journal missing from ``results`` keep their latest line, after.
     """
     path = Path(path)
     old = latest(read(path)[0])
     lines = []
     for r in results:
-        line = old.pop(r.student, None)
-        if line is None or line != record(r, line.get("sha256"), line.get("battery")):
-            line = record(r, None, None)
-        lines.append(line)
+        line, fresh = old.pop(r.student, None), record(r, None, None)
+        if line is not None and {**line, "path": r.path, "sha256": None, "battery": None} == fresh:
+            fresh.update(sha256=line.get("sha256"), battery=line.get("battery"))
+        lines.append(fresh)
     text = "".join(json.dumps(line) + "\n" for line in [*lines, *old.values()])
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -215,7 +216,13 @@ class Journal:
         """The submissions to grade, in order: all with ``force``, else those without a
         reusable record.  Hashes each file (once; :meth:`append` records the hash)."""
         self._sha = {s.student: sha256_of(s.path) for s in submissions}
-        return [s for s in submissions if force or not self._reusable(s)]
+        todo = []
+        for s in submissions:
+            if not force and self._reusable(s):
+                self.records[s.student]["path"] = str(s.path)  # the same file, maybe moved
+            else:
+                todo.append(s)
+        return todo
 
     def _reusable(self, s: Submission) -> bool:
         line = self.records.get(s.student)
