@@ -4,6 +4,9 @@
                      [--cell-timeout S] [--load-timeout S]
     autograder check ASSIGNMENT FILE [--timeout S] [--cell-timeout S] [--load-timeout S]
     autograder audit ASSIGNMENT
+    autograder export canvas GRADEBOOK ROSTER --out FILE [--match sis_login|email]
+                     [--points N] [--late TIMES.csv --late-policy POLICY]
+                     [--title T] [--assignment-id ID]
     autograder build [ASSIGNMENT ...]
     autograder release [ASSIGNMENT ...] [--course DIR]
 
@@ -19,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import journal, report, sandbox, spec, submissions
+from . import canvas, journal, report, sandbox, spec, submissions
 from .submissions import SubmissionsError, discover
 
 EXIT_USAGE = 2
@@ -94,6 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--course", default=None,
                    help="nbgrader course folder (default: this repository)")
 
+    e = sub.add_parser("export", help="export a gradebook for a learning platform (TA)")
+    targets = e.add_subparsers(dest="target", required=True, parser_class=_Parser)
+    cv = targets.add_parser("canvas", help="a CSV for Canvas's gradebook import")
+    cv.add_argument("gradebook", help="the gradebook.csv of autograder grade")
+    cv.add_argument("roster", help="the course's gradebook export from Canvas (Grades > Export)")
+    cv.add_argument("--out", required=True, help="the CSV to write, for Grades > Import")
+    cv.add_argument("--match", choices=canvas.MATCH_RULES, default="sis_login",
+                    help="how student ids find roster rows (default: %(default)s)")
+    cv.add_argument("--points", type=_positive(float), default=None,
+                    help="the assignment's points in Canvas (default: the gradebook's max)")
+    cv.add_argument("--late", default=None, metavar="SUBMISSION_TIMES.csv",
+                    help="columns student, submitted, due (ISO 8601 times)")
+    cv.add_argument("--late-policy", default=None, metavar="POLICY",
+                    help="e.g. '10%%/day, max 3 days' (with --late)")
+    cv.add_argument("--title", default="",
+                    help="the assignment's name in Canvas (default: the gradebook's folder)")
+    cv.add_argument("--assignment-id", default=None,
+                    help="Canvas's id of the assignment (without it, the import makes a new one)")
+
     a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
     a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     a.add_argument("--json", help="also write the audit as JSON to this file")
@@ -104,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit,
-                    "build": cmd_build, "release": cmd_release}
+                    "build": cmd_build, "release": cmd_release, "export": cmd_export}
         return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
         print(f"autograder: error: {report.clean(exc)}", file=sys.stderr)
@@ -264,6 +286,21 @@ def cmd_release(args) -> int:
             print(f"autograder: error: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+# ---------------------------------------------------------------- export
+
+def cmd_export(args) -> int:
+    """``export canvas``: the summary on stderr; status 1 when a graded student is left out."""
+    try:
+        policy = canvas.parse_policy(args.late_policy) if args.late_policy is not None else None
+        done = canvas.export(args.gradebook, args.roster, args.out, rule=args.match,
+                             points=args.points, late=args.late, policy=policy,
+                             title=args.title, assignment_id=args.assignment_id)
+    except canvas.CanvasError as exc:
+        raise UsageError(str(exc)) from None
+    print("\n".join(done.summary(args.out, args.match)), file=sys.stderr)
+    return 1 if done.lost else 0
 
 
 # ---------------------------------------------------------------- audit
