@@ -170,12 +170,7 @@ def cmd_grade(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     limits = _limits(args, assignment)
-    try:
-        ledger = journal.Journal(out / "ta" / "results.jsonl",
-                                 journal.battery_version(assignment, limits))
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot open the journal ({exc.strerror})") from None
-    with ledger:
+    with _open_journal(out, assignment, limits) as ledger:
         gradable = [s for s in found if not s.problem]
         todo = ledger.plan(gradable, force=args.force)
         print(f"grading {len(todo)} of {len(found)} submission(s) of {assignment.name} "
@@ -184,16 +179,14 @@ def cmd_grade(args) -> int:
         if len(todo) < len(gradable):
             print(f"resuming: {len(gradable) - len(todo)} already graded in {ledger.path} "
                   "(--force grades them again)", file=sys.stderr)
-        if ledger.skipped:
-            print(f"warning: skipped {ledger.skipped} unreadable line(s) of {ledger.path}",
-                  file=sys.stderr)
         bar = Progress(len(todo))
 
-        def finished(done: int, total: int, result) -> None:
+        def finished(done: int, total: int, result) -> None:  # every result comes here
             ledger.append(result)
             bar(done, total, result)
         grade_all([(s.student, s.path) for s in todo], assignment, jobs=args.jobs,
                   limits=limits, progress=finished)
+    # Rendered from the journal, graded now or before alike (see autograder.journal).
     results = [load_error(s.student, s.path, assignment, s.problem) if s.problem
                else ledger.result(s.student) for s in found]
     try:
@@ -203,6 +196,19 @@ def cmd_grade(args) -> int:
     print(report.gradebook_table(results, assignment))
     print(f"\nwrote {out}/gradebook.csv, results/, feedback/ and summary.md", file=sys.stderr)
     return 0
+
+
+def _open_journal(out: Path, assignment: spec.Assignment, limits) -> journal.Journal:
+    """``OUT/ta/results.jsonl``, with a warning for the lines it cannot read."""
+    try:
+        ledger = journal.Journal(out / "ta" / "results.jsonl",
+                                 journal.battery_version(assignment, limits))
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot open the journal ({exc.strerror})") from None
+    if ledger.skipped:
+        print(f"warning: skipped {ledger.skipped} unreadable line(s) of {ledger.path}; "
+              "their submissions are graded again", file=sys.stderr)
+    return ledger
 
 
 # ---------------------------------------------------------------- check

@@ -12,7 +12,8 @@ at most the submissions being graded at that moment.  A line is the result's
 A rerun of the same command reuses a student's latest line when its student id,
 file name, ``sha256`` and ``battery`` all match the submission now, and grades
 the rest: what is missing (the run was killed, a late submission arrived) or
-changed (a new file, a changed assignment, battery, reference, limits or seed).
+changed (a new file, a changed assignment, battery, reference, limits or seed),
+and the rows with status "crashed" (a grader failure says nothing of the file).
 ``--force`` grades everything again.  Submissions that cannot be graded at all
 (a symlink, a ``.txt``) cost nothing and get their row again on every run.
 
@@ -227,7 +228,7 @@ class Journal:
     def _reusable(self, s: Submission) -> bool:
         line = self.records.get(s.student)
         if (line is None or self._sha[s.student] is None or line.get("sha256") != self._sha[s.student]
-                or line.get("battery") != self.battery
+                or line.get("battery") != self.battery or line.get("status") == "crashed"
                 or Path(str(line.get("path", ""))).name != s.path.name):
             return False
         try:

@@ -166,7 +166,7 @@ def test_removed_students_leave_the_reports_and_keep_their_journal_lines(rerun, 
     assert len(journal_lines(tmp_path / "out")) == 8
 
 
-def test_a_changed_battery_version_or_file_name_grades_again(graded, tmp_path):
+def test_a_changed_battery_version_file_name_or_a_crash_grades_again(graded, tmp_path):
     shutil.copytree(graded / "ref" / "ta", tmp_path / "ta")
     shutil.copytree(graded / "subs", tmp_path / "subs")
     path = tmp_path / "ta" / "results.jsonl"
@@ -180,6 +180,11 @@ def test_a_changed_battery_version_or_file_name_grades_again(graded, tmp_path):
     assert len(plan("another")) == GRADABLE
     (tmp_path / "subs" / "st2.py").rename(tmp_path / "subs" / "st2.ipynb")  # same bytes
     assert plan(battery) == ["st2"]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    crashed = next(i for i, line in enumerate(lines) if '"st4"' in line)
+    lines[crashed] = lines[crashed].replace('"status": "graded"', '"status": "crashed"')
+    path.write_text("".join(lines), encoding="utf-8")
+    assert plan(battery) == ["st2", "st4"]  # a grader failure is tried again
 
 
 def test_the_battery_version_covers_the_spec_the_limits_and_the_seed(tmp_path, monkeypatch):
