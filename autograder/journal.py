@@ -85,7 +85,7 @@ def _sources() -> list[tuple[str, bytes]]:
     roots = [(f"autograder/{name}", _HERE / name) for name in BATTERY_SOURCES]
     ref = importlib.util.find_spec("reference")
     if ref and ref.submodule_search_locations:
-        roots.append(("reference", Path(list(ref.submodule_search_locations)[0])))
+        roots.append(("reference", Path(next(iter(ref.submodule_search_locations)))))
     files = []
     for label, root in roots:
         paths = sorted(root.rglob("*.py")) if root.is_dir() else [root]
@@ -110,9 +110,13 @@ def read(path) -> tuple[list[dict], int]:
     counted).  A line that is not a JSON object with a ``student`` is skipped.
     """
     try:
-        data = Path(path).read_bytes()
+        return _parse(Path(path).read_bytes())
     except FileNotFoundError:
         return [], 0
+
+
+def _parse(data: bytes) -> tuple[list[dict], int]:
+    """:func:`read` of the journal's bytes ``data``."""
     records, skipped = [], 0
     for line in data.split(b"\n")[:-1]:  # the last piece is b"" or a torn line
         try:
@@ -190,19 +194,15 @@ class Journal:
     def __init__(self, path, battery: str):
         self.path, self.battery = Path(path), battery
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        records, self.skipped = read(self.path)
+        self._fh = open(self.path, "a+b")  # noqa: SIM115  open for the whole run
+        self._fh.seek(0)
+        data = self._fh.read()
+        records, self.skipped = _parse(data)
         self.records = latest(records)
         self._sha: dict[str, str | None] = {}
-        self._cut_torn_line()
-        self._fh = open(self.path, "a", encoding="utf-8")
-
-    def _cut_torn_line(self) -> None:
-        """Cut a torn last line off, so that the next append starts a line of its own."""
-        if not self.path.exists():
-            return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            os.truncate(self.path, data.rfind(b"\n") + 1)
+        if not data.endswith(b"\n"):  # a torn last line: cut off, so appends start a line
+            self._fh.truncate(data.rfind(b"\n") + 1)
+        _fsync_dir(self.path.parent)
 
     def __enter__(self) -> Journal:
         return self
@@ -226,8 +226,9 @@ class Journal:
         return todo
 
     def _reusable(self, s: Submission) -> bool:
-        line = self.records.get(s.student)
-        if (line is None or self._sha[s.student] is None or line.get("sha256") != self._sha[s.student]
+        """Whether ``s`` has a line to reuse: same file name, bytes and battery, not crashed."""
+        line, sha = self.records.get(s.student), self._sha[s.student]
+        if (line is None or sha is None or line.get("sha256") != sha
                 or line.get("battery") != self.battery or line.get("status") == "crashed"
                 or Path(str(line.get("path", ""))).name != s.path.name):
             return False
@@ -240,7 +241,7 @@ class Journal:
     def append(self, result: SubmissionResult) -> None:
         """Add ``result`` (of a submission :meth:`plan` saw) as a line, flushed and fsynced."""
         line = record(result, self._sha.get(result.student), self.battery)
-        self._fh.write(json.dumps(line) + "\n")
+        self._fh.write(json.dumps(line).encode() + b"\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self.records[result.student] = line

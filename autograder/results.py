@@ -171,7 +171,7 @@ class SubmissionResult:
                 "problems": [p.to_dict() for p in self.problems]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SubmissionResult":
+    def from_dict(cls, d: dict) -> SubmissionResult:
         """The result whose :meth:`to_dict` is ``d``; derived keys (points, parts) are
         recomputed, unknown keys ignored.
 
