@@ -186,25 +186,27 @@ def cmd_grade(args) -> int:
             bar(done, total, result)
         grade_all([(s.student, s.path) for s in todo], assignment, jobs=args.jobs,
                   limits=limits, progress=finished)
-    # Rendered from the journal, graded now or before alike (see autograder.journal).
-    results = [load_error(s.student, s.path, assignment, s.problem) if s.problem
-               else ledger.result(s.student) for s in found]
-    try:
-        report.write_all(results, assignment, out)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write the reports ({exc.strerror})") from None
+        # Rendered from the journal, graded now or before alike (see autograder.journal).
+        results = [load_error(s.student, s.path, assignment, s.problem) if s.problem
+                   else ledger.result(s.student) for s in found]
+        try:
+            report.write_all(results, assignment, out)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write the reports ({exc.strerror})") from None
     print(report.gradebook_table(results, assignment))
     print(f"\nwrote {out}/gradebook.csv, results/, feedback/ and summary.md", file=sys.stderr)
     return 0
 
 
 def _open_journal(out: Path, assignment: spec.Assignment, limits) -> journal.Journal:
-    """``OUT/ta/results.jsonl``, with a warning for the lines it cannot read."""
+    """``OUT/ta/results.jsonl``, open and locked, with a warning for the lines it cannot read."""
     try:
         ledger = journal.Journal(out / "ta" / "results.jsonl",
                                  journal.battery_version(assignment, limits))
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot open the journal ({exc.strerror})") from None
+    except journal.Busy as exc:
+        raise UsageError(f"--out {out}: {exc}; wait for it, or choose another --out") from None
     if ledger.skipped:
         print(f"warning: skipped {ledger.skipped} unreadable line(s) of {ledger.path}; "
               "their submissions are graded again", file=sys.stderr)

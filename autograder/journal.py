@@ -34,6 +34,7 @@ submission is graded again.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -175,8 +176,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class Busy(RuntimeError):
+    """Another ``autograder grade`` holds the journal."""
+
+
 class Journal:
     """The journal of one ``autograder grade`` run: what is done, and one append per result.
+
+    While open, it holds an exclusive lock on its folder (``flock``), so that two runs
+    never write one ``--out``; the lock goes with the process, however it ends.
 
     Parameters
     ----------
@@ -194,6 +202,12 @@ class Journal:
     def __init__(self, path, battery: str):
         self.path, self.battery = Path(path), battery
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise Busy(f"another autograder grade is writing {self.path}") from None
         self._fh = open(self.path, "a+b")  # noqa: SIM115  open for the whole run
         self._fh.seek(0)
         data = self._fh.read()
@@ -211,7 +225,9 @@ class Journal:
         self.close()
 
     def close(self) -> None:
+        """Close the file and release the lock."""
         self._fh.close()
+        os.close(self._lock)
 
     def plan(self, submissions: list[Submission], force: bool = False) -> list[Submission]:
         """The submissions to grade, in order: all with ``force``, else those without a

@@ -206,3 +206,15 @@ def test_a_result_survives_the_round_trip_through_its_dict(graded):
     for line in journal_lines(graded / "ref"):
         result = SubmissionResult.from_dict(line)
         assert journal.record(result, line["sha256"], line["battery"]) == line
+
+
+def test_two_runs_never_write_one_folder(graded, tmp_path, capsys):
+    out = tmp_path / "out"
+    with journal.Journal(out / "ta" / "results.jsonl", "v1"):
+        with pytest.raises(journal.Busy):
+            journal.Journal(out / "ta" / "results.jsonl", "v1")
+        assert cli.main(["grade", str(graded / "asg"), str(graded / "subs"), "--out", str(out),
+                         *OPTIONS]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "another autograder grade is writing" in err
+    journal.Journal(out / "ta" / "results.jsonl", "v1").close()  # free again
