@@ -363,9 +363,10 @@ def export(gradebook, roster, out, *, rule: str = "sis_login", points: float | N
     matching = match(grades, read_roster(roster, rule), rule)
     lateness = read_late(late) if late is not None else {}
     possible = points if points is not None else max(g.max for g in grades)
-    penalties = {g.student: (lateness[g.student], policy.penalty(lateness[g.student]))
-                 for g, _ in matching.pairs if g.student in lateness
-                 and policy.penalty(lateness[g.student]) > 0}
+    penalties = {}
+    for g, _ in matching.pairs:
+        if g.student in lateness and (lost := policy.penalty(lateness[g.student])) > 0:
+            penalties[g.student] = (lateness[g.student], lost)
     name = column(title or Path(gradebook).resolve().parent.name, assignment_id)
     try:
         with open(out, "w", newline="", encoding="utf-8") as fh:
