@@ -1,9 +1,12 @@
 """The ``autograder`` command.
 
-    autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--timeout S]
+    autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--force] [--timeout S]
                      [--cell-timeout S] [--load-timeout S]
     autograder check ASSIGNMENT FILE [--timeout S] [--cell-timeout S] [--load-timeout S]
     autograder audit ASSIGNMENT
+    autograder export canvas GRADEBOOK ROSTER --out FILE [--match sis_login|email]
+                     [--points N] [--late TIMES.csv --late-policy POLICY]
+                     [--title T] [--assignment-id ID]
     autograder build [ASSIGNMENT ...]
     autograder release [ASSIGNMENT ...] [--course DIR]
 
@@ -20,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import feedback, report, sandbox, spec, submissions
+from . import canvas, feedback, journal, report, sandbox, spec, submissions
 from .submissions import SubmissionsError, discover
 
 EXIT_USAGE = 2
@@ -77,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="folder for the gradebook and reports")
     g.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
                    help="submissions graded in parallel (default: number of CPUs)")
+    g.add_argument("--force", action="store_true",
+                   help="grade every submission again, even those the journal in "
+                        "OUT/ta/results.jsonl already holds")
     _timeout_options(g)
 
     c = sub.add_parser("check", help="check your own work on the public tests (student)")
@@ -92,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--course", default=None,
                    help="nbgrader course folder (default: this repository)")
 
+    e = sub.add_parser("export", help="export a gradebook for a learning platform (TA)")
+    targets = e.add_subparsers(dest="target", required=True, parser_class=_Parser)
+    cv = targets.add_parser("canvas", help="a CSV for Canvas's gradebook import")
+    cv.add_argument("gradebook", help="the gradebook.csv of autograder grade")
+    cv.add_argument("roster", help="the course's gradebook export from Canvas (Grades > Export)")
+    cv.add_argument("--out", required=True, help="the CSV to write, for Grades > Import")
+    cv.add_argument("--match", choices=canvas.MATCH_RULES, default="sis_login",
+                    help="how student ids find roster rows (default: %(default)s)")
+    cv.add_argument("--points", type=_positive(float), default=None,
+                    help="the assignment's points in Canvas (default: the gradebook's max)")
+    cv.add_argument("--late", default=None, metavar="SUBMISSION_TIMES.csv",
+                    help="columns student, submitted, due (ISO 8601 times)")
+    cv.add_argument("--late-policy", default=None, metavar="POLICY",
+                    help="e.g. '10%%/day, max 3 days' (with --late)")
+    cv.add_argument("--title", default="",
+                    help="the assignment's name in Canvas (default: the gradebook's folder)")
+    cv.add_argument("--assignment-id", default=None,
+                    help="Canvas's id of the assignment (without it, the import makes a new one)")
+
     a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
     a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     a.add_argument("--json", help="also write the audit as JSON to this file")
@@ -102,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit,
-                    "build": cmd_build, "release": cmd_release}
+                    "build": cmd_build, "release": cmd_release, "export": cmd_export}
         return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
         print(f"autograder: error: {report.clean(exc)}", file=sys.stderr)
@@ -146,20 +171,47 @@ def cmd_grade(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     limits = _limits(args, assignment)
-    print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
-          f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}", file=sys.stderr)
-    gradable = [(s.student, s.path) for s in found if not s.problem]
-    graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
-                            progress=Progress(len(gradable)) if gradable else None))
-    results = [load_error(s.student, s.path, assignment, s.problem) if s.problem else next(graded)
-               for s in found]
-    try:
-        report.write_all(results, assignment, out)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write the reports ({exc.strerror})") from None
+    with _open_journal(out, assignment, limits) as ledger:
+        gradable = [s for s in found if not s.problem]
+        todo = ledger.plan(gradable, force=args.force)
+        print(f"grading {len(todo)} of {len(found)} submission(s) of {assignment.name} "
+              f"({assignment.title}) with {args.jobs} job(s); isolation: "
+              f"{sandbox.isolation_mode()}", file=sys.stderr)
+        if len(todo) < len(gradable):
+            print(f"resuming: {len(gradable) - len(todo)} already graded in {ledger.path} "
+                  "(--force grades them again)", file=sys.stderr)
+        bar = Progress(len(todo))
+
+        def finished(done: int, total: int, result) -> None:  # every result comes here
+            ledger.append(result)
+            bar(done, total, result)
+        grade_all([(s.student, s.path) for s in todo], assignment, jobs=args.jobs,
+                  limits=limits, progress=finished)
+        # Rendered from the journal, graded now or before alike (see autograder.journal).
+        results = [load_error(s.student, s.path, assignment, s.problem) if s.problem
+                   else ledger.result(s.student) for s in found]
+        try:
+            report.write_all(results, assignment, out)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write the reports ({exc.strerror})") from None
     print(report.gradebook_table(results, assignment))
     print(f"\nwrote {out}/gradebook.csv, results/, feedback/ and summary.md", file=sys.stderr)
     return 0
+
+
+def _open_journal(out: Path, assignment: spec.Assignment, limits) -> journal.Journal:
+    """``OUT/ta/results.jsonl``, open and locked, with a warning for the lines it cannot read."""
+    try:
+        ledger = journal.Journal(out / "ta" / "results.jsonl",
+                                 journal.battery_version(assignment, limits))
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot open the journal ({exc.strerror})") from None
+    except journal.Busy as exc:
+        raise UsageError(f"--out {out}: {exc}; wait for it, or choose another --out") from None
+    if ledger.skipped:
+        print(f"warning: skipped {ledger.skipped} unreadable line(s) of {ledger.path}; "
+              "their submissions are graded again", file=sys.stderr)
+    return ledger
 
 
 # ---------------------------------------------------------------- check
@@ -213,6 +265,21 @@ def cmd_release(args) -> int:
             print(f"autograder: error: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+# ---------------------------------------------------------------- export
+
+def cmd_export(args) -> int:
+    """``export canvas``: the summary on stderr; status 1 when a graded student is left out."""
+    try:
+        policy = canvas.parse_policy(args.late_policy) if args.late_policy is not None else None
+        done = canvas.export(args.gradebook, args.roster, args.out, rule=args.match,
+                             points=args.points, late=args.late, policy=policy,
+                             title=args.title, assignment_id=args.assignment_id)
+    except canvas.CanvasError as exc:
+        raise UsageError(str(exc)) from None
+    print("\n".join(done.summary(args.out, args.match)), file=sys.stderr)
+    return 1 if done.lost else 0
 
 
 # ---------------------------------------------------------------- audit

@@ -11,13 +11,14 @@
   what a student may read, and renders it.
 * ``summary.md`` and ``summary.png``: class statistics.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
-  output, grader logs): for TAs only, never to be shared with students.
+  output, grader logs): for TAs only, never to be shared with students.  It is
+  also ``grade``'s journal, and :mod:`autograder.journal` its one writer.
 
 Student ids and messages are the student's to choose (a file name, a forged load
 error), so every text written or printed goes through :func:`feedback.clean`
 (control characters, and so terminal escapes, made visible and inert), gradebook
-cells through :func:`csv_cell` (no spreadsheet formulas), and file names come from :func:`file_names` (at most
-``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
+cells through :func:`csv_cell` (no spreadsheet formulas), and file names come
+from :func:`file_names` (at most ``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
 control characters escaped by JSON.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ import re
 import statistics
 from pathlib import Path
 
-from . import feedback
+from . import feedback, journal
 from .feedback import clean
 from .results import SubmissionResult
 from .spec import Assignment
@@ -78,9 +79,7 @@ def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path
                                                      encoding="utf-8")
         (out / "feedback" / f"{name}.html").write_text(feedback.html(r, assignment),
                                                        encoding="utf-8")
-    with open(out / "ta" / "results.jsonl", "w", encoding="utf-8") as fh:
-        for r in results:
-            fh.write(json.dumps(r.to_dict()) + "\n")
+    journal.write(out / "ta" / "results.jsonl", results)
     (out / "summary.md").write_text(summary_markdown(results, assignment), encoding="utf-8")
     summary_plot(results, assignment, out / "summary.png")
 

@@ -162,3 +162,21 @@ class SubmissionResult:
                 "message": self.message, "output": self.output, "seconds": self.seconds,
                 "log": self.log,
                 "problems": [p.to_dict() for p in self.problems]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SubmissionResult:
+        """The result whose :meth:`to_dict` is ``d``; derived keys (points, parts) are
+        recomputed, unknown keys ignored.
+
+        Raises
+        ------
+        KeyError, TypeError
+            ``d`` is not a result's dict.
+        """
+        checks = {f.name for f in dataclasses.fields(CheckResult)}
+        problems = [ProblemResult(p["name"], p["max_points"],
+                                  [CheckResult(**{k: c[k] for k in checks if k in c})
+                                   for c in p["checks"]], p["robustness"])
+                    for p in d["problems"]]
+        return cls(d["student"], d["path"], d["status"], problems, d["message"], d["output"],
+                   d["seconds"], d["log"])
