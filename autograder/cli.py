@@ -6,6 +6,7 @@
     autograder audit ASSIGNMENT
     autograder build [ASSIGNMENT ...]
     autograder release [ASSIGNMENT ...] [--course DIR]
+    autograder gradescope ASSIGNMENT [--out DIR]
 
 Bad input (a missing path, an unknown assignment, a malformed notebook, a bad
 option) gets a one-line error and exit status 2, never a traceback.
@@ -91,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--course", default=None,
                    help="nbgrader course folder (default: this repository)")
 
+    gs = sub.add_parser("gradescope", help="write <ps>-gradescope.zip, a Gradescope autograder "
+                                           "(instructor)")
+    gs.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
+    gs.add_argument("--out", default=".", help="folder for the zip (default: %(default)s)")
+
     a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
     a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     a.add_argument("--json", help="also write the audit as JSON to this file")
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit,
-                    "build": cmd_build, "release": cmd_release}
+                    "build": cmd_build, "release": cmd_release, "gradescope": cmd_gradescope}
         return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
         print(f"autograder: error: {report.clean(exc)}", file=sys.stderr)
@@ -241,6 +247,19 @@ def cmd_release(args) -> int:
         except release.ReleaseError as exc:
             print(f"autograder: error: {exc}", file=sys.stderr)
             return 1
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    gradescope = _instructor_module("gradescope")
+    assignment = spec.load(args.assignment)
+    try:
+        path = gradescope.build_zip(assignment, Path(args.out))
+    except gradescope.GradescopeError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"--out {args.out}: cannot write the zip ({exc.strerror})") from None
+    print(path)
     return 0
 
 

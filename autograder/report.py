@@ -139,25 +139,65 @@ def gradebook_table(results: list[SubmissionResult], assignment: Assignment) -> 
 
 # ---------------------------------------------------------------- Gradescope
 
-def gradescope(r: SubmissionResult) -> dict:
-    """``results.json`` in Gradescope's autograder schema."""
+def gradescope(r: SubmissionResult, *, leaderboard: list[dict] | None = None,
+               extra: dict | None = None) -> dict:
+    """``results.json`` in Gradescope's autograder schema.
+
+    One test per case, numbered ``<function>.<case>``, tagged with the function's
+    topic, its output Markdown: what failed and the likely mistake (a hidden case:
+    the grader's words only), hidden cases ``after_published``.  The top-level
+    output sums up each function's points; stdout (the grader's log) is for TAs.
+
+    Parameters
+    ----------
+    r : SubmissionResult
+    leaderboard : list of dict, optional
+        Gradescope's ``leaderboard`` entries (``name``, ``value``, ``order``), if any.
+    extra : dict, optional
+        ``extra_data``: stored by Gradescope, never shown to students.
+    """
+    topics = _topics()
     tests = []
-    for p in r.problems:
-        for c in p.checks:
+    for i, p in enumerate(r.problems, 1):
+        for j, c in enumerate(p.checks, 1):
             worth = round(p.check_max(c), 4)
             tests.append({
                 "name": clean(f"{p.name}: {c.name}"),
+                "number": f"{i}.{j}",
                 "score": worth if c.passed else 0.0,
                 "max_score": worth,
                 "status": "passed" if c.passed else "failed",
-                "output": clean(c.student_message()),
+                "output": _md(c.student_message()),
+                "output_format": "md",
+                "tags": [topics[p.name]] if p.name in topics else [],
                 "visibility": "after_published" if c.hidden else "visible",
             })
-    split = "".join(f"\n{p.name}: {p.split()}" for p in r.problems)
-    return {"score": r.points, "execution_time": round(r.seconds, 3),
-            "output": f"status: {clean(r.status)}" + (f"\n{clean(r.message)}" if r.message else "")
-            + split,
+    lines = [f"**{r.points:g} / {r.max_points:g} points** (status: {clean(r.status)})"]
+    lines += [f"> {_md(r.message)}"] if r.message else []
+    lines += [""] + [f"- {clean(p.name)}: {p.split()} ({p.points:g} / {p.max_points:g} points)"
+                     for p in r.problems]
+    data = {"score": r.points, "execution_time": round(r.seconds, 3),
+            "output": "\n".join(lines), "output_format": "md",
             "stdout_visibility": "hidden", "tests": tests}
+    if leaderboard is not None:
+        data["leaderboard"] = leaderboard
+    if extra:
+        data["extra_data"] = extra
+    return data
+
+
+def _md(text: str) -> str:
+    """Student text made inert in Markdown: no control characters, no HTML."""
+    return html.escape(clean(text), quote=False)
+
+
+def _topics() -> dict[str, str]:
+    """Graded function -> its lecture topic (none where ``reference`` is absent)."""
+    try:
+        import reference
+    except ImportError:
+        return {}
+    return {fn: topic for topic, names in reference.TOPICS.items() for fn in names}
 
 
 # ---------------------------------------------------------------- feedback
