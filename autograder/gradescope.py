@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -46,10 +45,11 @@ import tempfile
 import time
 import tomllib
 import traceback
+import warnings
 import zipfile
 from pathlib import Path
 
-from . import report, sandbox, spec, submissions
+from . import isolation, report, spec, submissions
 from .results import SubmissionResult
 
 ROOT = Path("/autograder")
@@ -81,8 +81,9 @@ fi
 "$venv/bin/python" -m pip install -q "${pip_options[@]}" "$source_dir"/wheels/*.whl
 # Student code runs as leased uids from 62000 (autograder.isolation.UID_BASE) that own
 # nothing; this names the first, so that ps shows who runs what.
+getent group autograder-worker >/dev/null || groupadd --gid 62000 autograder-worker
 getent passwd autograder-worker >/dev/null ||
-    useradd --system --uid 62000 --user-group --no-create-home --home-dir /nonexistent \
+    useradd --uid 62000 --gid 62000 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin autograder-worker
 # That uid may read what every user may: keep the engine's own files from it, all but
 # the worker's code (it runs it), and the zip's contents.
@@ -265,14 +266,24 @@ def leaderboard(assignment: spec.Assignment, result: SubmissionResult) -> list[d
             {"name": "grading time (s)", "value": round(result.seconds, 2), "order": "asc"}]
 
 
-def ta_report(result: SubmissionResult, note: str, root: Path) -> str:
+def isolation_report() -> list[str]:
+    """The isolation mode, and each warning about what it lacks here (for TAs)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", isolation.SandboxWarning)
+        mode = isolation.isolation_mode()
+        if mode in isolation.LEASED:
+            isolation.hierarchies()  # warns once if the container forbids cgroups
+    return [f"isolation mode: {mode}"] + [f"warning: {w.message}" for w in caught]
+
+
+def ta_report(result: SubmissionResult, note: str, root: Path, isolation_lines: list[str]) -> str:
     """What goes to stdout, for TAs only: isolation, privacy of the grader's files, logs."""
-    mode = sandbox.isolation_mode()
-    readable = [str(p) for p in _engine_paths(root) if p.exists() and _others_can_read(p)]
-    lines = [f"isolation mode: {mode}",
-             "grader files private from the worker: " + (
-                 "yes" if not readable else "NO: readable by others: " + ", ".join(readable)),
-             f"file graded: {result.path}", f"status: {result.status}, "
+    lines = list(isolation_lines)
+    if isolation.isolation_mode() == "uid":  # the worker reads what every user may
+        readable = [str(p) for p in _engine_paths(root) if p.exists() and _others_can_read(p)]
+        lines.append("grader files private from the worker: " + (
+            "yes" if not readable else "NO: readable by others: " + ", ".join(readable)))
+    lines += [f"file graded: {result.path}", f"status: {result.status}, "
              f"points: {result.points:g}/{result.max_points:g}"]
     lines += [f"note: {note}"] if note else []
     lines += [f"message: {result.message}"] if result.message else []
@@ -301,13 +312,14 @@ def run(root: Path, assignment_path: str) -> dict:
     """
     start = time.monotonic()
     try:
+        isolation_lines = isolation_report()
         assignment = spec.load(assignment_path)
         result, note = grade_upload(root, assignment)
         if note:
             result.message = f"{note} {result.message}".strip()
         data = report.gradescope(result, leaderboard=leaderboard(assignment, result),
-                                 extra={"isolation": sandbox.isolation_mode()})
-        print(ta_report(result, note, root))
+                                 extra={"isolation": isolation.isolation_mode()})
+        print(ta_report(result, note, root, isolation_lines))
     except Exception:  # noqa: BLE001  Gradescope must always get a results.json
         print(f"grader error:\n{traceback.format_exc()}")
         data = {"score": 0.0, "execution_time": round(time.monotonic() - start, 3),
