@@ -315,3 +315,15 @@ def test_gradescope_command_errors_are_one_line(tmp_path, capsys):
     assert cli_main(["gradescope", "nope", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("autograder: error: unknown assignment 'nope'") and err.count("\n") == 1
+
+
+def test_the_schema_refuses_what_gradescope_would():
+    ok = {"score": 1.0, "tests": [{"name": "a", "score": 1.0, "max_score": 1.0}]}
+    jsonschema.validate(ok, SCHEMA)
+    for bad in ({"tests": [{"name": "no score anywhere"}]},
+                {**ok, "output_format": "markdown"},
+                {**ok, "tests": [{"name": "a", "score": 1, "status": "ok"}]},
+                {**ok, "tests": [{"name": "a", "score": 1, "visiblity": "hidden"}]},
+                {**ok, "leaderboard": [{"value": 3}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, SCHEMA)
