@@ -99,7 +99,10 @@ RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$here/results"
-chmod 700 "$here/source" "$here/results"   # out of the sandboxed worker's reach
+# out of the sandboxed worker's reach: the zip, the results, and who submitted (and
+# their earlier results)
+chmod 700 "$here/source" "$here/results"
+chmod -f 600 "$here/submission_metadata.json" || true
 exec "${AUTOGRADER_VENV:-$here/venv}/bin/python" -m autograder.gradescope run \
     --root "$here" --assignment "$here/source/assignments/{name}"
 """
@@ -293,11 +296,12 @@ def ta_report(result: SubmissionResult, note: str, root: Path, isolation_lines: 
 
 
 def _engine_paths(root: Path) -> list[Path]:
-    """What the worker must not read: the zip's contents, the results, the engine's code."""
+    """What the worker must not read: the zip's contents, the results, the submitter's
+    metadata, the engine's code."""
     import reference
     engine = Path(__file__).resolve().parent
-    return [root / "source", root / "results", Path(reference.__file__).resolve().parent,
-            engine / "problems"]
+    return [root / "source", root / "results", root / "submission_metadata.json",
+            Path(reference.__file__).resolve().parent, engine / "problems"]
 
 
 def _others_can_read(path: Path) -> bool:

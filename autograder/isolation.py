@@ -152,16 +152,31 @@ def isolation_mode() -> str:
 
 
 def _without_bwrap(reason: str) -> str:
-    """The mode to use without bubblewrap, ``reason`` being why: ``uid`` as root, else
-    ``rlimits``; with a warning that says what is lost."""
-    if os.geteuid() == 0:
+    """The mode to use without bubblewrap, ``reason`` being why: ``uid`` as root where an
+    unprivileged uid can run the worker, else ``rlimits``; with a warning that says what
+    is lost."""
+    cannot = uid_cannot_run() if os.geteuid() == 0 else "not root"
+    if not cannot:
         warn_once(f"{reason}: student code runs without bubblewrap, as an unprivileged uid "
                   "of its own with rlimits (isolation mode 'uid'); it can read any file that "
                   "every user may read, so keep the grader's own files private")
         return "uid"
-    warn_once(f"{reason}: student code runs in a plain subprocess with rlimits only, and "
-              "can read this machine's files")
+    warn_once(f"{reason}; an unprivileged uid cannot be used ({cannot}): student code runs "
+              "in a plain subprocess with rlimits only, and can read this machine's files")
     return "rlimits"
+
+
+def uid_cannot_run() -> str:
+    """Why an unprivileged uid cannot run the worker here (Python, or the worker's code,
+    out of its reach), or "" if it can.  Tried as uid 65534, as root."""
+    python, serve = os.path.abspath(sys.executable), WORKER_DIR / "serve.py"
+    try:
+        probe = subprocess.run([python, "-I", "-S", "-c", f"open({str(serve)!r}).close()"],
+                               capture_output=True, text=True, timeout=30, cwd="/",
+                               preexec_fn=lambda: drop_uid(65534))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{python}: {exc}"[:200]
+    return "" if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["?"])[-1][:200]
 
 
 #: The modes whose worker runs as a leased uid of its own, in a :class:`WorkerSlot`.

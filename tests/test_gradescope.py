@@ -46,7 +46,8 @@ WRONG_SIGMOID = "\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(z))\n"  # a kno
 ATTACK = '''
 import glob, sys
 print("wheels seen:", glob.glob("/autograder/source/wheels/*.whl"))
-for _path in ("/autograder/source/setup.sh", "/autograder/source/assignments/ps1/assignment.toml"):
+for _path in ("/autograder/source/setup.sh", "/autograder/source/assignments/ps1/assignment.toml",
+              "/autograder/submission_metadata.json"):
     try:
         open(_path).read()
         print("READ", _path)
@@ -135,6 +136,7 @@ def graded(tmp_path_factory):
     root, etc = tmp / "autograder", tmp / "etc"
     unpack(zip_path, root / "source")
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission_metadata.json").write_text('{"users": [{"email": "ann@example.edu"}]}')
     shutil.copytree("/etc", etc, symlinks=True)
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     setup = container(root, etc, ["bash", "/autograder/source/setup.sh"],
@@ -238,7 +240,9 @@ def test_the_worker_cannot_read_the_autograder(graded):
     assert "isolation mode: uid" in stdout and "Creating new namespace failed" in stdout
     assert "grader files private from the worker: yes" in stdout
     assert "wheels seen: []" in stdout
-    assert "denied: /autograder/source/setup.sh PermissionError" in stdout
+    for secret in ("source/setup.sh", "source/assignments/ps1/assignment.toml",
+                   "submission_metadata.json"):
+        assert f"denied: /autograder/{secret} PermissionError" in stdout
     assert "STOLE" not in stdout and "READ" not in stdout
     # What student code printed reaches no student.
     assert "denied" not in json.dumps(attack["results"])
@@ -297,16 +301,31 @@ def fresh_mode():
     isolation.warn_once.cache_clear()
 
 
-@pytest.mark.parametrize("euid, mode", [(0, "uid"), (1000, "rlimits")])
-def test_without_working_bubblewrap_root_grades_in_uid_mode(monkeypatch, fresh_mode, euid, mode):
+@pytest.mark.parametrize("euid, cannot, mode", [(0, "", "uid"), (0, "denied", "rlimits"),
+                                                (1000, "", "rlimits")])
+def test_without_working_bubblewrap_root_grades_in_uid_mode(monkeypatch, fresh_mode,
+                                                            euid, cannot, mode):
+    """As root, unless an unprivileged uid cannot run Python here (then every submission
+    would crash)."""
     monkeypatch.setattr(isolation, "bwrap_argv", lambda *args: ["/bin/false"])
     monkeypatch.setattr(isolation.os, "geteuid", lambda: euid)
+    monkeypatch.setattr(isolation, "uid_cannot_run", lambda: cannot)
     with pytest.warns(isolation.SandboxWarning, match="does not work here"):
         assert isolation.isolation_mode() == mode
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="drops to another uid")
+def test_the_uid_probe_tells_when_python_is_out_of_reach(monkeypatch, tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    os.symlink(sys.executable, private / "python")
+    monkeypatch.setattr(isolation.sys, "executable", str(private / "python"))
+    assert "Permission denied" in isolation.uid_cannot_run()
+
+
 def test_uid_mode_can_be_forced(monkeypatch, fresh_mode):
     monkeypatch.setenv("AUTOGRADER_ISOLATION", "uid")
+    monkeypatch.setattr(isolation, "uid_cannot_run", lambda: "")
     with pytest.warns(isolation.SandboxWarning, match="AUTOGRADER_ISOLATION=uid"):
         assert isolation.isolation_mode() == ("uid" if os.geteuid() == 0 else "rlimits")
 
