@@ -274,8 +274,8 @@ def isolation_report() -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", isolation.SandboxWarning)
         mode = isolation.isolation_mode()
-        if mode in isolation.LEASED:
-            isolation.hierarchies()  # warns once if the container forbids cgroups
+        if mode in isolation.LEASED:  # warns once for each limit the container forbids
+            isolation.WorkerSlot(isolation.Limits()).release()
     return [f"isolation mode: {mode}"] + [f"warning: {w.message}" for w in caught]
 
 
