@@ -228,18 +228,22 @@ def graded_functions(path: Path, assignment: spec.Assignment) -> tuple[int, int]
 
 
 def _is_stub(fn: ast.FunctionDef) -> bool:
-    """True if ``fn``'s body, after its docstring, is only ``raise NotImplementedError``,
-    ``pass`` or ``...``."""
-    body = fn.body[1:] if (fn.body and isinstance(fn.body[0], ast.Expr)
-                           and isinstance(fn.body[0].value, ast.Constant)) else fn.body
-    def stub(node) -> bool:
-        if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr)
-                                          and isinstance(node.value, ast.Constant)):
-            return True
-        exc = node.exc.func if isinstance(node, ast.Raise) and isinstance(
-            node.exc, ast.Call) else getattr(node, "exc", None)
+    """True if ``fn``'s body, after its docstring, is only placeholders."""
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return all(_placeholder(node) for node in body)
+
+
+def _placeholder(node: ast.stmt) -> bool:
+    """``pass``, ``...`` (or any constant) or ``raise NotImplementedError[(...)]``."""
+    if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr)
+                                      and isinstance(node.value, ast.Constant)):
+        return True
+    if isinstance(node, ast.Raise) and node.exc is not None:
+        exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
         return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
-    return all(stub(node) for node in body)
+    return False
 
 
 # ---------------------------------------------------------------- grading one upload

@@ -69,6 +69,21 @@ for _name in %r:
     globals()[_name] = _copy(_name)
 '''
 
+# At most 200 processes even if every limit failed: RLIMIT_NPROC must stop it below 64.
+FORKS = """
+import os, time
+_forked = 0
+for _ in range(200):
+    try:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        _forked += 1
+    except OSError:
+        break
+print("forked", _forked, "processes")
+"""
+
 
 def uploads(assignment: spec.Assignment) -> dict[str, dict[str, str]]:
     """What each student uploads: file name -> text."""
@@ -80,6 +95,7 @@ def uploads(assignment: spec.Assignment) -> dict[str, dict[str, str]]:
         "broken": {"ps1.ipynb": '{"cells": [ {"cell_type": "code", "source": '},
         "loops": {"ps1.py": REF + "\nwhile True:\n    pass\n"},
         "attack": {"ps1.py": ATTACK % (list(assignment.points),)},
+        "forks": {"ps1.py": FORKS + REF},
         "several": {"ps1.ipynb": sample.to_notebook(stubs), "final.py": REF + WRONG_SIGMOID},
         "empty": {},
     }
@@ -196,7 +212,7 @@ def test_scores_equal_autograder_grades(graded):
         assert ([(t["name"], t["score"]) for t in run["results"]["tests"]]
                 == [(t["name"], t["score"]) for t in theirs["tests"]]), student
         compared += 1
-    assert compared == 6
+    assert compared == 7
 
 
 @CONTAINER
@@ -213,6 +229,14 @@ def test_what_each_upload_scores(graded):
     assert any("likely mistake: the sign of z is flipped" in t["output"] for t in sigmoid)
     assert {tuple(t["tags"]) for t in sigmoid} == {("activation",)}
     assert {t["visibility"] for t in sigmoid} == {"visible", "after_published"}
+
+
+@CONTAINER
+def test_the_worker_uid_has_its_process_limit(graded):
+    """In mode uid, RLIMIT_NPROC (64 per uid) bounds a fork loop; grading goes on."""
+    forks = graded["runs"]["forks"]
+    forked = int(forks["stdout"].split("forked ")[1].split()[0])
+    assert 0 < forked < 64 and forks["results"]["score"] == 20
 
 
 @CONTAINER
