@@ -120,8 +120,9 @@ def build_zip(assignment: spec.Assignment, out: Path) -> Path:
     Raises
     ------
     GradescopeError
-        Not the full project, or the wheel does not build.
+        A bad ``[gradescope]`` table, not the full project, or the wheel does not build.
     """
+    wants_leaderboard(assignment)  # a bad [gradescope] table fails here, not on Gradescope
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{assignment.name}-gradescope.zip"
     with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as tmp:
@@ -263,11 +264,26 @@ def grade_upload(root: Path, assignment: spec.Assignment) -> tuple[SubmissionRes
     return result, note
 
 
+def wants_leaderboard(assignment: spec.Assignment) -> bool:
+    """The ``[gradescope]`` table's ``leaderboard`` (default false), checked.
+
+    Raises
+    ------
+    GradescopeError
+        An unknown key, or a leaderboard that is not true or false.
+    """
+    path = assignment.folder / "assignment.toml"
+    table = tomllib.loads(path.read_text(encoding="utf-8")).get("gradescope", {})
+    if not isinstance(table, dict) or set(table) - {"leaderboard"} or not isinstance(
+            table.get("leaderboard", False), bool):
+        raise GradescopeError(f"{path}: [gradescope] takes one key, leaderboard = true or "
+                              f"false; got {table!r}")
+    return table.get("leaderboard", False)
+
+
 def leaderboard(assignment: spec.Assignment, result: SubmissionResult) -> list[dict] | None:
     """The leaderboard entries, if the assignment's ``[gradescope]`` table asks for one."""
-    table = tomllib.loads((assignment.folder / "assignment.toml").read_text(
-        encoding="utf-8")).get("gradescope", {})
-    if not isinstance(table, dict) or table.get("leaderboard") is not True:
+    if not wants_leaderboard(assignment):
         return None
     return [{"name": "points", "value": result.points, "order": "desc"},
             {"name": "grading time (s)", "value": round(result.seconds, 2), "order": "asc"}]
@@ -283,7 +299,7 @@ def isolation_report() -> list[str]:
     return [f"isolation mode: {mode}"] + [f"warning: {w.message}" for w in caught]
 
 
-def ta_report(result: SubmissionResult, note: str, root: Path, isolation_lines: list[str]) -> str:
+def ta_report(result: SubmissionResult, root: Path, isolation_lines: list[str]) -> str:
     """What goes to stdout, for TAs only: isolation, privacy of the grader's files, logs."""
     lines = list(isolation_lines)
     if isolation.isolation_mode() == "uid":  # the worker reads what every user may
@@ -292,7 +308,6 @@ def ta_report(result: SubmissionResult, note: str, root: Path, isolation_lines: 
             "yes" if not readable else "NO: readable by others: " + ", ".join(readable)))
     lines += [f"file graded: {result.path}", f"status: {result.status}, "
              f"points: {result.points:g}/{result.max_points:g}"]
-    lines += [f"note: {note}"] if note else []
     lines += [f"message: {result.message}"] if result.message else []
     lines += ["--- grader log (TA only) ---", result.log] if result.log else []
     lines += ["--- what the submission printed ---", result.output] if result.output else []
@@ -327,7 +342,7 @@ def run(root: Path, assignment_path: str) -> dict:
             result.message = f"{note} {result.message}".strip()
         data = report.gradescope(result, leaderboard=leaderboard(assignment, result),
                                  extra={"isolation": isolation.isolation_mode()})
-        print(ta_report(result, note, root, isolation_lines))
+        print(ta_report(result, root, isolation_lines))
     except Exception:  # noqa: BLE001  Gradescope must always get a results.json
         print(f"grader error:\n{traceback.format_exc()}")
         data = {"score": 0.0, "execution_time": round(time.monotonic() - start, 3),

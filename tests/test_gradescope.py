@@ -311,9 +311,24 @@ def test_choose_picks_the_file_that_implements_the_most(tmp_path):
     assert path is None and "has no .py or .ipynb file (it has notes.txt)" in note
 
 
-def test_a_leaderboard_only_when_the_toml_asks():
+def test_a_leaderboard_only_when_the_toml_asks(tmp_path):
     assignment = spec.load("ps1")  # the module's container run has one (its toml asks)
     assert gradescope.leaderboard(assignment, load_error("s", "s.py", assignment, "")) is None
+    folder = tmp_path / "ps1"
+    shutil.copytree(assignment.folder, folder)
+    with open(folder / "assignment.toml", "a") as fh:
+        fh.write("\n[gradescope]\nleaderboard = \"yes\"\n")
+    with pytest.raises(gradescope.GradescopeError, match="leaderboard = true or false"):
+        gradescope.build_zip(spec.load(folder), tmp_path)
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_a_grader_defect_still_writes_results_json(tmp_path, capsys):
+    data = gradescope.run(tmp_path, str(tmp_path / "no-such-assignment"))
+    assert json.loads((tmp_path / "results" / "results.json").read_text()) == data
+    assert data["score"] == 0 and "internal error" in data["output"]
+    jsonschema.validate(data, SCHEMA)
+    assert "grader error" in capsys.readouterr().out  # the details: stdout, for TAs
 
 
 @pytest.fixture
