@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import json
 import shutil
 import stat
@@ -160,8 +161,11 @@ def build_wheel(dest: Path) -> Path:
         else:
             src.mkdir(exist_ok=True)
             shutil.copy2(item, src / name)
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
-                           "--no-build-isolation", "-q", "-w", str(dest / "wheel"), str(src)],
+    # offline with this environment's setuptools; else pip fetches one (Python 3.12+ venvs)
+    offline = ["--no-index", "--no-build-isolation"] if importlib.util.find_spec(
+        "setuptools") else []
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *offline, "-q",
+                           "-w", str(dest / "wheel"), str(src)],
                           capture_output=True, text=True, timeout=600)
     wheels = sorted((dest / "wheel").glob("*.whl"))
     if done.returncode != 0 or not wheels:
