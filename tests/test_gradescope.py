@@ -24,7 +24,6 @@ import numpy as np
 import pytest
 
 import reference
-
 from autograder import flatten, gradescope, isolation, sample, sandbox, spec
 from autograder.cli import main as cli_main
 from autograder.grade import load_error
@@ -140,11 +139,11 @@ def graded(tmp_path_factory):
     """Build the zip, set it up in a container, and grade every upload there and with
     ``autograder grade``."""
     tmp = tmp_path_factory.mktemp("gradescope")
-    folder = tmp / "ps1"  # ps1, with short budgets so that the endless loop costs 2 s
+    folder = tmp / "ps1"  # ps1, with short budgets so that the endless loop costs 3 s
     shutil.copytree(spec.load("ps1").folder, folder)
     toml = folder / "assignment.toml"
     toml.write_text(toml.read_text().replace(
-        "[grading]\n", "[grading]\ncell_timeout = 2\nload_timeout = 30\n")
+        "[grading]\n", "[grading]\ncell_timeout = 3\nload_timeout = 30\n")
         + "\n[gradescope]\nleaderboard = true\n")
     assignment = spec.load(folder)
     zip_path = gradescope.build_zip(assignment, tmp / "out")
