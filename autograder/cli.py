@@ -9,6 +9,7 @@
                      [--title T] [--assignment-id ID]
     autograder build [ASSIGNMENT ...]
     autograder release [ASSIGNMENT ...] [--course DIR]
+    autograder gradescope ASSIGNMENT [--out DIR]
 
 Bad input (a missing path, an unknown assignment, a malformed notebook, a bad
 option) gets a one-line error and exit status 2, never a traceback.
@@ -117,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--assignment-id", default=None,
                     help="Canvas's id of the assignment (without it, the import makes a new one)")
 
+    gs = sub.add_parser("gradescope", help="write <ps>-gradescope.zip, a Gradescope autograder "
+                                           "(instructor)")
+    gs.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
+    gs.add_argument("--out", default=".", help="folder for the zip (default: %(default)s)")
+
     a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
     a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     a.add_argument("--json", help="also write the audit as JSON to this file")
@@ -127,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit,
-                    "build": cmd_build, "release": cmd_release, "export": cmd_export}
+                    "build": cmd_build, "release": cmd_release, "export": cmd_export,
+                    "gradescope": cmd_gradescope}
         return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
         print(f"autograder: error: {report.clean(exc)}", file=sys.stderr)
@@ -280,6 +287,21 @@ def cmd_export(args) -> int:
         raise UsageError(str(exc)) from None
     print("\n".join(done.summary(args.out, args.match)), file=sys.stderr)
     return 1 if done.lost else 0
+
+
+# ---------------------------------------------------------------- gradescope
+
+def cmd_gradescope(args) -> int:
+    gradescope = _instructor_module("gradescope")
+    assignment = spec.load(args.assignment)
+    try:
+        path = gradescope.build_zip(assignment, Path(args.out))
+    except gradescope.GradescopeError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"--out {args.out}: cannot write the zip ({exc.strerror})") from None
+    print(path)
+    return 0
 
 
 # ---------------------------------------------------------------- audit

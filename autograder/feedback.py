@@ -199,8 +199,13 @@ def html(r: SubmissionResult, assignment: Assignment) -> str:
 # ---------------------------------------------------------------- Gradescope
 
 def check_output(problem: ProblemResult, check: CheckResult) -> str:
-    """One test's output in Gradescope's ``results.json``."""
-    return shown(problem, check).sentence()
+    """One test's output in Gradescope's ``results.json`` (Markdown)."""
+    return inert_markdown(shown(problem, check).sentence())
+
+
+def inert_markdown(text) -> str:
+    """``text`` safe inside Markdown that a page renders: clean, and no HTML."""
+    return _html.escape(clean(text), quote=False)
 
 
 # ---------------------------------------------------------------- the student's check

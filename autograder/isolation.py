@@ -12,7 +12,13 @@ Isolation modes, chosen by :func:`isolation_mode`:
                 user namespace in which no further namespace can be made.
 ``bwrap-user``  not root: bubblewrap through a user namespace, same uid, no
                 cgroup, scratch on disk; a warning says so.
-``rlimits``     no bubblewrap: a plain subprocess with rlimits, and a warning.
+``uid``         root, but bubblewrap missing or unable to make namespaces (a
+                Docker container such as Gradescope's): a plain subprocess that
+                drops to a leased uid of its own, with rlimits, and the cgroup and
+                tmpfs where the container allows them.  It reads what any user
+                may read, so the grader's files must be private (the Gradescope
+                ``setup.sh`` sees to it); a warning says so.
+``rlimits``     no bubblewrap and not root: a plain subprocess with rlimits, and a warning.
 
 What a worker holds in ``bwrap`` mode is named after its uid and lives in fixed
 root-owned places, so that a dead grader's leftovers are found and removed at
@@ -120,28 +126,61 @@ def warn_once(message: str) -> None:
 def isolation_mode() -> str:
     """Return the strongest isolation that works here (see the module doc).
 
-    ``AUTOGRADER_ISOLATION=rlimits`` forces the weakest mode, for debugging.
+    ``AUTOGRADER_ISOLATION=rlimits`` forces the weakest mode, for debugging;
+    ``AUTOGRADER_ISOLATION=uid`` forces ``uid`` (as root), as in a container
+    where bubblewrap cannot make namespaces.
     """
-    if os.environ.get("AUTOGRADER_ISOLATION") == "rlimits":
+    forced = os.environ.get("AUTOGRADER_ISOLATION")
+    if forced == "rlimits":
         warn_once("AUTOGRADER_ISOLATION=rlimits: student code runs without bubblewrap")
         return "rlimits"
+    if forced == "uid":
+        return _without_bwrap("AUTOGRADER_ISOLATION=uid")
     if shutil.which("bwrap") is None:
-        warn_once("bubblewrap (bwrap) is not installed: student code runs in a plain "
-                  "subprocess with rlimits only, and can read this machine's files. "
-                  "Install it with: apt-get install bubblewrap")
-        return "rlimits"
+        return _without_bwrap("bubblewrap (bwrap) is not installed (apt-get install bubblewrap)")
     mode = "bwrap" if os.geteuid() == 0 and shutil.which("setpriv") else "bwrap-user"
     probe = subprocess.run(bwrap_argv(mode, 65534, Path("/"), ["/bin/true"]),
                            capture_output=True, timeout=30)
     if probe.returncode != 0:
-        warn_once(f"bubblewrap does not work here ({probe.stderr.decode()[:200].strip()}); "
-                  "student code runs in a plain subprocess with rlimits only")
-        return "rlimits"
+        return _without_bwrap(f"bubblewrap does not work here "
+                              f"({probe.stderr.decode()[:200].strip()})")
     if mode == "bwrap-user":
         warn_once("not root: no cgroup per worker and no tmpfs scratch dir, so a submission's "
                   "memory and processes are bounded per process only, and its files by the "
                   "host's disk; grade as root for the full sandbox")
     return mode
+
+
+def _without_bwrap(reason: str) -> str:
+    """The mode to use without bubblewrap, ``reason`` being why: ``uid`` as root where an
+    unprivileged uid can run the worker, else ``rlimits``; with a warning that says what
+    is lost."""
+    cannot = uid_cannot_run() if os.geteuid() == 0 else "not root"
+    if not cannot:
+        warn_once(f"{reason}: student code runs without bubblewrap, as an unprivileged uid "
+                  "of its own with rlimits (isolation mode 'uid'); it can read any file that "
+                  "every user may read, so keep the grader's own files private")
+        return "uid"
+    warn_once(f"{reason}; an unprivileged uid cannot be used ({cannot}): student code runs "
+              "in a plain subprocess with rlimits only, and can read this machine's files")
+    return "rlimits"
+
+
+def uid_cannot_run() -> str:
+    """Why an unprivileged uid cannot run the worker here (Python, or the worker's code,
+    out of its reach), or "" if it can.  Tried as uid 65534, as root."""
+    python, serve = os.path.abspath(sys.executable), WORKER_DIR / "serve.py"
+    try:
+        probe = subprocess.run([python, "-I", "-S", "-c", f"open({str(serve)!r}).close()"],
+                               capture_output=True, text=True, timeout=30, cwd="/",
+                               preexec_fn=lambda: drop_uid(65534))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{python}: {exc}"[:200]
+    return "" if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["?"])[-1][:200]
+
+
+#: The modes whose worker runs as a leased uid of its own, in a :class:`WorkerSlot`.
+LEASED = ("bwrap", "uid")
 
 
 @functools.lru_cache(maxsize=None)

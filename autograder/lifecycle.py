@@ -58,11 +58,11 @@ class WorkerProcess:
     def spawn(self) -> None:
         """Start a worker process in a fresh scratch dir; it waits for its submission.
 
-        In ``bwrap`` mode the worker's uid, folder, scratch tmpfs and cgroup come
-        from an :class:`isolation.WorkerSlot`; otherwise from a temporary folder.
+        In ``bwrap`` and ``uid`` modes the worker's uid, folder, scratch tmpfs and
+        cgroup come from an :class:`isolation.WorkerSlot`; otherwise from a temporary folder.
         """
         self._discard_files()
-        if self.mode == "bwrap":
+        if self.mode in isolation.LEASED:
             self._lease = isolation.WorkerSlot(self.limits)
             self._tmp = self._lease.dir
         else:
@@ -72,17 +72,16 @@ class WorkerProcess:
         to_worker, self._w = os.pipe()
         self._r, from_worker = os.pipe()
         self._log = open(self._tmp / "output.log", "ab")
-        serve = ("/sandbox/worker/serve.py" if self.mode != "rlimits"
-                 else str(WORKER_DIR / "serve.py"))
+        bwrap = self.mode in ("bwrap", "bwrap-user")
+        serve = "/sandbox/worker/serve.py" if bwrap else str(WORKER_DIR / "serve.py")
         # -S: no site module (no .pth files run); numpy's folder is passed explicitly
         python = os.path.abspath(sys.executable)  # no "..": those folders are not in the sandbox
         command = [python, "-I", "-S", "-u", serve, str(to_worker), str(from_worker),
                    *_site_packages()]
-        if self.mode != "rlimits":
+        if bwrap:
             uid = self._lease.uid if self._lease else None
             command = isolation.bwrap_argv(self.mode, uid, scratch, command)
-        env = None if self.mode != "rlimits" else {**isolation.worker_env(),
-                                                   "PATH": os.environ.get("PATH", "")}
+        env = None if bwrap else {**isolation.worker_env(), "PATH": os.environ.get("PATH", "")}
         self.proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             pass_fds=(to_worker, from_worker), start_new_session=True, env=env,
@@ -114,6 +113,8 @@ class WorkerProcess:
         isolation.set_rlimits(self.limits, nproc=self.mode != "rlimits" or os.geteuid() != 0)
         if self._lease:
             self._lease.enter()
+        if self.mode == "uid":  # bwrap mode drops it with setpriv, inside bubblewrap
+            isolation.drop_uid(self._lease.uid)
 
     def close_process(self) -> None:
         """Kill the worker's whole process tree, if it runs: its group, then its cgroup or uid."""

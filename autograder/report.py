@@ -18,8 +18,8 @@ Student ids and messages are the student's to choose (a file name, a forged load
 error), so every text written or printed goes through :func:`feedback.clean`
 (control characters, and so terminal escapes, made visible and inert), gradebook
 cells through :func:`csv_cell` (no spreadsheet formulas), and file names come
-from :func:`file_names` (at most ``NAME_MAX`` bytes, distinct).  The TA's ``results.jsonl`` is kept verbatim, its
-control characters escaped by JSON.
+from :func:`file_names` (at most ``NAME_MAX`` bytes, distinct).  The TA's
+``results.jsonl`` is kept verbatim, its control characters escaped by JSON.
 """
 from __future__ import annotations
 
@@ -111,25 +111,60 @@ def gradebook_table(results: list[SubmissionResult], assignment: Assignment) -> 
 
 # ---------------------------------------------------------------- Gradescope
 
-def gradescope(r: SubmissionResult) -> dict:
-    """``results.json`` in Gradescope's autograder schema."""
+def gradescope(r: SubmissionResult, *, leaderboard: list[dict] | None = None,
+               extra: dict | None = None) -> dict:
+    """``results.json`` in Gradescope's autograder schema.
+
+    One test per case, numbered ``<function>.<case>``, tagged with the function's
+    topic, its output Markdown: what failed and the likely mistake (a hidden case:
+    the grader's words only), hidden cases ``after_published``.  The top-level
+    output sums up each function's points; stdout (the grader's log) is for TAs.
+
+    Parameters
+    ----------
+    r : SubmissionResult
+    leaderboard : list of dict, optional
+        Gradescope's ``leaderboard`` entries (``name``, ``value``, ``order``), if any.
+    extra : dict, optional
+        ``extra_data``: stored by Gradescope, never shown to students.
+    """
+    topics = _topics()
     tests = []
-    for p in r.problems:
-        for c in p.checks:
+    for i, p in enumerate(r.problems, 1):
+        for j, c in enumerate(p.checks, 1):
             worth = round(p.check_max(c), 4)
             tests.append({
                 "name": clean(f"{p.name}: {c.name}"),
+                "number": f"{i}.{j}",
                 "score": worth if c.passed else 0.0,
                 "max_score": worth,
                 "status": "passed" if c.passed else "failed",
                 "output": feedback.check_output(p, c),
+                "output_format": "md",
+                "tags": [topics[p.name]] if p.name in topics else [],
                 "visibility": "after_published" if c.hidden else "visible",
             })
-    split = "".join(f"\n{p.name}: {p.split()}" for p in r.problems)
-    return {"score": r.points, "execution_time": round(r.seconds, 3),
-            "output": f"status: {clean(r.status)}" + (f"\n{clean(r.message)}" if r.message else "")
-            + split,
+    lines = [f"**{r.points:g} / {r.max_points:g} points** (status: {clean(r.status)})"]
+    lines += [f"> {feedback.inert_markdown(r.message)}"] if r.message else []
+    lines += [""] + [f"- {clean(p.name)}: {p.split()} ({p.points:g} / {p.max_points:g} points)"
+                     for p in r.problems]
+    data = {"score": r.points, "execution_time": round(r.seconds, 3),
+            "output": "\n".join(lines), "output_format": "md",
             "stdout_visibility": "hidden", "tests": tests}
+    if leaderboard is not None:
+        data["leaderboard"] = leaderboard
+    if extra:
+        data["extra_data"] = extra
+    return data
+
+
+def _topics() -> dict[str, str]:
+    """Graded function -> its lecture topic (none where ``reference`` is absent)."""
+    try:
+        import reference
+    except ImportError:
+        return {}
+    return {fn: topic for topic, names in reference.TOPICS.items() for fn in names}
 
 
 # ---------------------------------------------------------------- class summary
