@@ -26,7 +26,8 @@ ROOT = build.ROOT
 ENGINE = Path(__file__).resolve().parent
 # Engine parts that hold or need solutions, hidden cases or known mistakes, or serve TAs only.
 NOT_IN_KIT = {"problems", "mistakes", "audit.py", "flatten.py", "sample.py", "demo.py",
-              "build.py", "release.py", "nbgrader_grading.py", "__pycache__"}
+              "build.py", "release.py", "nbgrader_grading.py", "gradescope.py",
+              "__pycache__"}
 
 
 class ReleaseError(RuntimeError):
