@@ -50,7 +50,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from . import isolation, report, spec, submissions
+from . import isolation, report, slots, spec, submissions
 from .results import SubmissionResult
 
 ROOT = Path("/autograder")
@@ -299,7 +299,7 @@ def isolation_report() -> list[str]:
         warnings.simplefilter("always", isolation.SandboxWarning)
         mode = isolation.isolation_mode()
         if mode in isolation.LEASED:  # warns once for each limit the container forbids
-            isolation.WorkerSlot(isolation.Limits()).release()
+            slots.WorkerSlot(isolation.Limits()).release()
     return [f"isolation mode: {mode}"] + [f"warning: {w.message}" for w in caught]
 
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import isolation
+from . import isolation, slots
 from .isolation import WORKER_DIR, Limits, isolation_mode
 from .worker import codec
 from .workers import WorkerFailure
@@ -49,7 +49,7 @@ class WorkerProcess:
     def __init__(self, limits: Limits = Limits()):
         self.limits, self.mode = limits, isolation_mode()
         self.proc: subprocess.Popen | None = None
-        self._lease: isolation.WorkerSlot | None = None
+        self._lease: slots.WorkerSlot | None = None
         self._tmp: Path | None = None
         self._r = self._w = -1  # the channels' ends: read from, and write to, the worker
         self._log = None  # the file the worker's stdout and stderr go to
@@ -59,11 +59,11 @@ class WorkerProcess:
         """Start a worker process in a fresh scratch dir; it waits for its submission.
 
         In ``bwrap`` and ``uid`` modes the worker's uid, folder, scratch tmpfs and
-        cgroup come from an :class:`isolation.WorkerSlot`; otherwise from a temporary folder.
+        cgroup come from an :class:`slots.WorkerSlot`; otherwise from a temporary folder.
         """
         self._discard_files()
         if self.mode in isolation.LEASED:
-            self._lease = isolation.WorkerSlot(self.limits)
+            self._lease = slots.WorkerSlot(self.limits)
             self._tmp = self._lease.dir
         else:
             self._tmp = Path(tempfile.mkdtemp(prefix="autograder-"))

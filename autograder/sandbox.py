@@ -18,14 +18,14 @@ import os
 import time
 from pathlib import Path
 
-from . import isolation, lifecycle, submissions, workers
+from . import lifecycle, slots, submissions, workers
 from .isolation import (  # noqa: F401  (public here too)
     UID_BASE, UID_COUNT, WORKER_DIR, Limits, SandboxWarning, isolation_mode)
 from .lifecycle import LATE, SparePool
 from .worker import codec
 from .workers import InProcessWorker, StudentError, WorkerFailure  # noqa: F401  (public here too)
 
-_UidLease = isolation.UidLease  # the name tests use
+_UidLease = slots.UidLease  # the name tests use
 MAX_CALLBACKS = 1000  # callbacks one call may make (an honest call makes at most about 40)
 MAX_SLOW_CELLS = 50  # cells of one submission that may run definitions-only (a restart each)
 MAX_CELL_KEY = 10**7  # the largest cell key a progress frame may name (a cell index, a line)

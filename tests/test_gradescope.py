@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import reference
-from autograder import flatten, gradescope, isolation, sample, sandbox, spec
+from autograder import flatten, gradescope, isolation, sample, sandbox, slots, spec
 from autograder.cli import main as cli_main
 from autograder.grade import load_error
 
@@ -112,7 +112,7 @@ def container(root: Path, etc: Path, command: list[str], env: dict | None = None
                 argv += ["--perms", "0755", "--dir", str(parent)]
             argv += ["--ro-bind", str(python), str(python)]
     # The host's uid leases, so that no worker here shares a uid with one outside.
-    state = isolation.state_dir()
+    state = slots.state_dir()
     argv += ["--bind", str(root), "/autograder", "--bind", str(etc), "/etc",
              "--bind", str(state), str(state), "--ro-bind", "/sys", "/sys",
              "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--unshare-net",

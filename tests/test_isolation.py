@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import isolation, sandbox
-from autograder.isolation import Hierarchy, Limits
+from autograder import cgroups, isolation, sandbox, slots
+from autograder.cgroups import Hierarchy
+from autograder.isolation import Limits
 
 ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="cgroups and tmpfs mounts need root")
 
@@ -86,7 +87,7 @@ def _v2_tree(tmp_path: Path, controllers: str, own: str = "/") -> tuple[str, str
 def test_v1_hierarchies_nest_under_the_graders_own_cgroups(tmp_path):
     _v2_tree(tmp_path, "hugetlb")  # the hybrid layout's cgroup2 carries none of ours
     mountinfo = HYBRID.replace("/sys/fs/cgroup/unified", str(tmp_path))
-    found = isolation.find_hierarchies(mountinfo, HYBRID_OWN)
+    found = cgroups.find_hierarchies(mountinfo, HYBRID_OWN)
     assert sorted(found, key=lambda h: h.controllers) == [
         Hierarchy(1, Path("/sys/fs/cgroup/cpu,cpuacct/autograder"), ("cpu",),
                   Path("/sys/fs/cgroup/cpu,cpuacct")),
@@ -98,40 +99,40 @@ def test_v1_hierarchies_nest_under_the_graders_own_cgroups(tmp_path):
 
 def test_v2_is_preferred_and_nests_under_the_graders_cgroup(tmp_path):
     line, own = _v2_tree(tmp_path, "cpuset cpu io memory hugetlb pids", "/grading.slice")
-    found = isolation.find_hierarchies(line, own)
+    found = cgroups.find_hierarchies(line, own)
     assert found == [Hierarchy(2, tmp_path / "grading.slice" / "autograder",
                                ("memory", "pids", "cpu"), tmp_path)]
 
 
 def test_a_controller_found_nowhere_is_left_out_and_reported(tmp_path, monkeypatch):
     line, own = _v2_tree(tmp_path, "cpu io")
-    assert isolation.find_hierarchies(line, own) == [
+    assert cgroups.find_hierarchies(line, own) == [
         Hierarchy(2, tmp_path / "autograder", ("cpu",), tmp_path)]
-    monkeypatch.setattr(isolation, "find_hierarchies", lambda *a: [])
+    monkeypatch.setattr(cgroups, "find_hierarchies", lambda *a: [])
     isolation.warn_once.cache_clear()
     with pytest.warns(isolation.SandboxWarning, match="no cgroup controller for memory, pids, cpu"):
-        assert isolation.hierarchies.__wrapped__() == ()
+        assert cgroups.hierarchies.__wrapped__() == ()
 
 
 # ---------------------------------------------------------------- what is written
 
 def test_settings_on_each_version():
     lim = Limits(memory_mb=1024, nproc=32, cpu_cores=0.5, cpu_weight=50)
-    v1 = {f: v for f, v, _ in isolation.cgroup_settings(1, ("memory", "pids", "cpu"), lim)}
-    v2 = {f: v for f, v, _ in isolation.cgroup_settings(2, ("memory", "pids", "cpu"), lim)}
+    v1 = {f: v for f, v, _ in cgroups.cgroup_settings(1, ("memory", "pids", "cpu"), lim)}
+    v2 = {f: v for f, v, _ in cgroups.cgroup_settings(2, ("memory", "pids", "cpu"), lim)}
     assert v1 == {"memory.limit_in_bytes": str(2**30), "memory.memsw.limit_in_bytes": str(2**30),
                   "pids.max": "32", "cpu.shares": "512", "cpu.cfs_period_us": "100000",
                   "cpu.cfs_quota_us": "50000"}
     assert v2 == {"memory.max": str(2**30), "memory.swap.max": "0", "pids.max": "32",
                   "cpu.weight": "50", "cpu.max": "50000 100000"}
-    files = [f for f, _, _ in isolation.cgroup_settings(1, ("memory",), lim)]
+    files = [f for f, _, _ in cgroups.cgroup_settings(1, ("memory",), lim)]
     assert files == ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]  # memsw >= limit
 
 
 def test_a_worker_cgroup_on_a_fake_v2_tree(tmp_path):
     line, own = _v2_tree(tmp_path, "cpu memory pids", "/grader")
-    found = isolation.find_hierarchies(line, own)
-    cg = isolation.WorkerCgroup("62007", Limits(memory_mb=512, nproc=16), found)
+    found = cgroups.find_hierarchies(line, own)
+    cg = cgroups.WorkerCgroup("62007", Limits(memory_mb=512, nproc=16), found)
     path = tmp_path / "grader" / "autograder" / "62007"
     assert cg.dirs == [path]
     for control in (tmp_path / "grader", tmp_path / "grader" / "autograder"):  # handed down
@@ -151,7 +152,7 @@ def test_on_v2_a_busy_graders_cgroup_sends_workers_to_the_top(tmp_path):
     """A cgroup with processes cannot hand controllers down (EBUSY); its top can."""
     line, own = _v2_tree(tmp_path, "cpu memory pids", "/user.slice/session-1.scope")
     (tmp_path / "user.slice" / "session-1.scope" / "cgroup.subtree_control").mkdir()  # unwritable
-    [h] = isolation.usable(isolation.find_hierarchies(line, own))
+    [h] = cgroups.usable(cgroups.find_hierarchies(line, own))
     assert h.base == tmp_path / "autograder"
     assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
 
@@ -159,13 +160,13 @@ def test_on_v2_a_busy_graders_cgroup_sends_workers_to_the_top(tmp_path):
 @ROOT
 def test_a_real_worker_cgroup_bounds_kills_and_goes():
     """On this machine's hierarchies: limits read back, a joined process is killed, dirs go."""
-    if not isolation.hierarchies():
+    if not cgroups.hierarchies():
         pytest.skip("no cgroup hierarchy here")
     limits = Limits(memory_mb=300, nproc=20)
-    cg = isolation.WorkerCgroup("test-isolation", limits)
+    cg = cgroups.WorkerCgroup("test-isolation", limits)
     try:
-        for h, path in zip(isolation.hierarchies(), cg.dirs):
-            for file, value, required in isolation.cgroup_settings(h.version, h.controllers, limits):
+        for h, path in zip(cgroups.hierarchies(), cg.dirs):
+            for file, value, required in cgroups.cgroup_settings(h.version, h.controllers, limits):
                 if required:
                     assert (path / file).read_text().split()[0] == value.split()[0], file
         sleeper = subprocess.Popen(["sleep", "60"], preexec_fn=cg.join)
@@ -182,7 +183,7 @@ def test_a_real_worker_cgroup_bounds_kills_and_goes():
 @ROOT
 def test_scratch_pages_count_against_the_worker_memory(tmp_path):
     """A scratch tmpfs larger than the memory limit fills only as far as the cgroup allows."""
-    if sandbox.isolation_mode() != "bwrap" or not isolation.hierarchies():
+    if sandbox.isolation_mode() != "bwrap" or not cgroups.hierarchies():
         pytest.skip("needs the bwrap mode with cgroups")
     from test_worker import running
     limits = Limits(call_timeout=20, load_timeout=10, memory_mb=600, scratch_mb=2048)
@@ -202,14 +203,14 @@ def test_scratch_pages_count_against_the_worker_memory(tmp_path):
 @ROOT
 def test_uid_leases_live_in_a_root_owned_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    lease = isolation.UidLease()
+    lease = slots.UidLease()
     try:
         lock = isolation.ROOT_STATE_DIR / "uids" / str(lease.uid)
-        assert lock.exists() and isolation.state_dir() == isolation.ROOT_STATE_DIR
+        assert lock.exists() and slots.state_dir() == isolation.ROOT_STATE_DIR
         st = os.stat(lock.parent)
         assert st.st_uid == 0 and st.st_mode & 0o777 == 0o700
-        with pytest.raises(isolation.UidsBusy):
-            isolation.UidLease(lease.uid)
+        with pytest.raises(slots.UidsBusy):
+            slots.UidLease(lease.uid)
     finally:
         lease.release()
 
@@ -219,7 +220,7 @@ def test_without_cgroups_a_worker_still_runs(tmp_path, monkeypatch):
     if sandbox.isolation_mode() != "bwrap":
         pytest.skip("needs the bwrap mode")
     from test_worker import running
-    monkeypatch.setattr(isolation, "hierarchies", lambda: ())
+    monkeypatch.setattr(cgroups, "hierarchies", lambda: ())
     with running(tmp_path, "def f():\n    return 5\n") as w:
         assert w._lease.cgroup is None and w.call("f") == 5
 

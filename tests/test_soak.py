@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cases, flatten, isolation, report, sample, sandbox, spec
+from autograder import cases, cgroups, flatten, isolation, report, sample, sandbox, slots, spec
 from test_attacks import (ABUSES_CALLBACKS, ATTACKS, CONTROL, FAKES_PURITY, FILL, FLOOD, HOARD,
                           HUGE_TYPE_NAME, NAMESPACES, NEVER_READS, REMEMBERS, _every_text,
                           _malformed_notebooks)
@@ -233,12 +233,12 @@ def outer_cgroup(limit_mb: int = OUTER_MB):
         yield path
     finally:
         for cg in sorted(path.rglob("cgroup.procs"), key=lambda p: -len(p.parts)):
-            isolation.remove_cgroup(cg.parent)  # kills what is left, then rmdir
+            cgroups.remove_cgroup(cg.parent)  # kills what is left, then rmdir
 
 
 def cgroup_pids(path: Path) -> list[int]:
     """Every process in the cgroup at ``path`` and in its descendants."""
-    return [int(p) for f in path.rglob("cgroup.procs") for p in isolation._read(f).split()]
+    return [int(p) for f in path.rglob("cgroup.procs") for p in cgroups._read(f).split()]
 
 
 def _status(pid: int) -> dict[str, str]:
@@ -266,7 +266,7 @@ class Sampler(threading.Thread):
 
     def sample(self) -> None:
         kb, n = 0, 0
-        for pid in isolation._read(self.cgroup / "cgroup.procs").split():
+        for pid in cgroups._read(self.cgroup / "cgroup.procs").split():
             status = _status(int(pid))
             if status and not _sandbox_uid(int(status["Uid"].split()[0])):
                 kb += int(status.get("VmHWM", "0 kB").split()[0])
@@ -310,7 +310,7 @@ def grade_cli(assignment: str, folder: Path, out: Path, cgroup: Path) -> Run:
         try:
             stdout, stderr = proc.communicate(timeout=RUN_WALL)
         except subprocess.TimeoutExpired:  # the grader and its pool, by pid
-            isolation.kill_cgroup(cgroup)
+            cgroups.kill_cgroup(cgroup)
             stdout, stderr = proc.communicate()
             stderr += f"\nsoak: the grader was killed after {RUN_WALL} s"
         finally:
@@ -330,13 +330,13 @@ def leftovers(cgroup: Path, uids) -> list[str]:
     left = [f"process {pid} in {cgroup}" for pid in cgroup_pids(cgroup)]
     for uid in sorted(uids):
         try:
-            lease = isolation.UidLease(uid)
-        except isolation.UidsBusy:
+            lease = slots.UidLease(uid)
+        except slots.UidsBusy:
             continue  # another grader's worker has it now
         try:
             left += [f"process {pid} of uid {uid}" for pid in os.listdir("/proc") if pid.isdigit()
                      and _status(int(pid)).get("Uid", "").split()[:1] == [str(uid)]]
-            left += [str(p) for p in [isolation.state_dir() / "workers" / str(uid)] if p.exists()]
+            left += [str(p) for p in [slots.state_dir() / "workers" / str(uid)] if p.exists()]
             left += [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/**/autograder/{uid}")]
         finally:
             lease.release()
