@@ -9,6 +9,9 @@
   and robustness, what failed, why, and the likely mistake.  Never hidden
   inputs, hidden expected values or reference code.
 * ``summary.md`` and ``summary.png``: class statistics.
+* ``index.html`` and ``summary.json``: the class report in the browser (what the
+  class got wrong, item statistics, a sortable table of students); see
+  :mod:`autograder.classreport`.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
   output, grader logs): for TAs only, never to be shared with students.
 
@@ -29,6 +32,7 @@ import re
 import statistics
 from pathlib import Path
 
+from . import classreport
 from .results import SubmissionResult
 from .spec import Assignment
 
@@ -110,6 +114,7 @@ def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path
             fh.write(json.dumps(r.to_dict()) + "\n")
     (out / "summary.md").write_text(summary_markdown(results, assignment), encoding="utf-8")
     summary_plot(results, assignment, out / "summary.png")
+    classreport.write(results, assignment, out)
 
 
 # ---------------------------------------------------------------- gradebook

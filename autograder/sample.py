@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import flatten
+from . import flatten, mistakes  # noqa: F401  (mistakes: registers the variants)
 from .cases import CORRECT, MISTAKES
+from .classreport import calls
+from .diagnosis import Mistake
 from .spec import Assignment
 
 HOSTILE = {
@@ -48,11 +50,33 @@ def to_notebook(source: str) -> str:
     return json.dumps(nb, indent=1)
 
 
-def make_class(assignment: Assignment, folder: Path, seed: int = 0) -> list[Path]:
-    """Write at least 20 submissions for ``assignment`` into ``folder``."""
-    from . import mistakes  # noqa: F401  (registers the variants)
-    folder.mkdir(parents=True, exist_ok=True)
+def planted(assignment: Assignment, seed: int = 0) -> dict[str, dict[str, Mistake]]:
+    """The known mistakes that :func:`make_class` plants: ``{student: {function: mistake}}``.
+
+    Student ``mistaken_k`` (k = 0..9) gets ``1 + k % 3`` of them, in distinct functions
+    none of which calls another (:func:`classreport.calls`), so that each is the only
+    wrong function on its call path and the class report can count it.
+    """
     rng = np.random.default_rng(seed)
+    fns = list(assignment.points)
+    deps = calls(fns)
+    wrong = [(fn, m) for fn in fns for m in MISTAKES.get(fn, [])]
+    plants = {}
+    for k in range(10):
+        chosen: dict[str, Mistake] = {}
+        for i in rng.permutation(len(wrong)):
+            fn, m = wrong[i]
+            if len(chosen) < 1 + k % 3 and not any(
+                    fn == other or fn in deps[other] or other in deps[fn] for other in chosen):
+                chosen[fn] = m
+        plants[f"mistaken_{k:02d}"] = chosen
+    return plants
+
+
+def make_class(assignment: Assignment, folder: Path, seed: int = 0) -> list[Path]:
+    """Write at least 20 submissions for ``assignment`` into ``folder``: the mistaken
+    ones carry the mistakes of :func:`planted` (same ``seed``)."""
+    folder.mkdir(parents=True, exist_ok=True)
     fns = list(assignment.points)
     ref = flatten.reference_source()
     files: dict[str, str] = {"correct_alice.py": ref, "correct_bob.py": ref}
@@ -60,12 +84,10 @@ def make_class(assignment: Assignment, folder: Path, seed: int = 0) -> list[Path
     files["correct_carol.py"] = ref + "".join(
         f"\n\n{flatten.function_source(v, fn)}\n" for fn, v in variants[:6])
     files["correct_dave.ipynb"] = to_notebook(ref)
-    wrong = [(fn, m) for fn in fns for m in MISTAKES.get(fn, [])]
-    for k in range(10):
-        picks = rng.choice(len(wrong), size=min(len(wrong), 1 + k % 3), replace=False) if wrong else []
-        body = ref + "".join(f"\n\n{flatten.function_source(wrong[i][1][1], wrong[i][0])}\n"
-                             for i in picks)
-        name = f"mistaken_{k:02d}" + (".ipynb" if k % 4 == 3 else ".py")
+    for k, (student, chosen) in enumerate(planted(assignment, seed).items()):
+        body = ref + "".join(f"\n\n{flatten.function_source(m.fn, fn)}\n"
+                             for fn, m in chosen.items())
+        name = student + (".ipynb" if k % 4 == 3 else ".py")
         files[name] = to_notebook(body) if name.endswith(".ipynb") else body
     files["broken_syntax.py"] = ref + "\ndef oops(:\n    pass\n"
     files["broken_missing_function.py"] = ref + f"\ndel {fns[0]}\n"
