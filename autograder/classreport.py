@@ -91,17 +91,18 @@ def class_statistics(results: list[SubmissionResult], assignment: Assignment,
     """
     graded = [r for r in results if r.status == "graded"]
     deps = calls(list(assignment.points))
+    scores = {id(r): (r.points, {p.name: p.points for p in r.problems}) for r in results}
     return {"assignment": assignment.name, "title": assignment.title,
             "max_points": assignment.max_points, "flag_below": FLAG_BELOW, "top_n": TOP,
             "similar": str(SIMILAR_INDEX) if similar else None,
-            "overview": _overview(results, assignment),
-            "functions": [_function(name, graded) for name in assignment.points],
+            "overview": _overview(results, assignment, scores),
+            "functions": [_function(name, graded, scores) for name in assignment.points],
             **_mistakes(graded, deps),
-            "students": _students(results)}
+            "students": _students(results, scores)}
 
 
-def _overview(results: list[SubmissionResult], assignment: Assignment) -> dict:
-    totals = [r.points for r in results]
+def _overview(results: list[SubmissionResult], assignment: Assignment, scores: dict) -> dict:
+    totals = [scores[id(r)][0] for r in results]
     bins = min(20, max(5, len(results)))
     width = assignment.max_points / bins if assignment.max_points else 1.0
     counts = [0] * bins
@@ -118,18 +119,20 @@ def _overview(results: list[SubmissionResult], assignment: Assignment) -> dict:
             "histogram": {"edges": [_round(k * width) for k in range(bins + 1)], "counts": counts}}
 
 
-def _function(name: str, graded: list[SubmissionResult]) -> dict:
-    """Pass rate per case (hardest first), mean share of points and discrimination."""
+def _function(name: str, graded: list[SubmissionResult], scores: dict) -> dict:
+    """Pass rate per case (hardest first), mean share of points and discrimination.
+    ``scores``: ``id(result) -> (total, {function: points})``, computed once."""
     cases: dict[str, dict] = {}
     own, rest, shares, max_points = [], [], [], 0.0
     for r in graded:
         p = _problem(r, name)
         if p is None:
             continue
+        total, points = scores[id(r)]
         max_points = p.max_points
-        shares.append(p.points / p.max_points if p.max_points else 0.0)
-        own.append(float(p.points >= p.max_points))
-        rest.append(r.points - p.points)
+        shares.append(points[name] / p.max_points if p.max_points else 0.0)
+        own.append(float(points[name] >= p.max_points))
+        rest.append(total - points[name])
         for c in p.checks:
             case = cases.setdefault(c.name, {"case": report.clean(c.name), "hidden": c.hidden,
                                              "part": c.part, "passed": 0, "total": 0})
@@ -195,10 +198,10 @@ def _mistakes(graded: list[SubmissionResult], deps: dict[str, set[str]]) -> dict
             "downstream_failures": downstream}
 
 
-def _students(results: list[SubmissionResult]) -> list[dict]:
+def _students(results: list[SubmissionResult], scores: dict) -> list[dict]:
     return [{"student": report.clean(r.student), "feedback": f"feedback/{name}.html",
-             "points": r.points, "max_points": r.max_points, "status": r.status,
-             "lost": [p.name for p in r.problems if p.points < p.max_points]}
+             "points": scores[id(r)][0], "max_points": r.max_points, "status": r.status,
+             "lost": [p.name for p in r.problems if scores[id(r)][1][p.name] < p.max_points]}
             for r, name in zip(results, report.file_names([r.student for r in results]))]
 
 
