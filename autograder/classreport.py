@@ -32,7 +32,8 @@ alone).  The definitions:
 * *Discrimination* is the point-biserial correlation between full marks on a
   function (0 or 1) and the rest of the total (the total minus that function's
   points), over graded submissions; it is undefined (None) when everyone or
-  no one has full marks, and flagged below :data:`FLAG_BELOW`.
+  no one has full marks, and flagged below :data:`FLAG_BELOW` (from
+  :data:`FLAG_FROM` graded submissions on).
 """
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ try:  # the TA side; the student kit ships no reference, and grades nothing
 except ImportError:  # pragma: no cover
     reference = None
 
-#: A function whose discrimination is below this is flagged (near zero or negative).
-FLAG_BELOW = 0.1
+#: A function whose discrimination is below this is flagged (near zero or negative),
+#: once at least FLAG_FROM submissions are graded (fewer say little).
+FLAG_BELOW, FLAG_FROM = 0.1, 10
 #: Misconceptions worded as things to re-teach, most common first.
 TOP = 10
 #: Where ``autograder similar ... --out <report>/similar`` writes its index.
@@ -93,7 +95,8 @@ def class_statistics(results: list[SubmissionResult], assignment: Assignment,
     deps = calls(list(assignment.points))
     scores = {id(r): (r.points, {p.name: p.points for p in r.problems}) for r in results}
     return {"assignment": assignment.name, "title": assignment.title,
-            "max_points": assignment.max_points, "flag_below": FLAG_BELOW, "top_n": TOP,
+            "max_points": assignment.max_points, "flag_below": FLAG_BELOW,
+            "flag_from": FLAG_FROM, "top_n": TOP,
             "similar": str(SIMILAR_INDEX) if similar else None,
             "overview": _overview(results, assignment, scores),
             "functions": [_function(name, graded, scores) for name in assignment.points],
@@ -111,7 +114,7 @@ def _overview(results: list[SubmissionResult], assignment: Assignment, scores: d
     status = collections.Counter(r.status for r in results)
     return {"submissions": len(results),
             "status": {s: status[s] for s in sorted(status, key=lambda s: -status[s])},
-            "mean": _round(statistics.mean(totals)) if totals else None,
+            "mean": _round(statistics.mean(totals), 2) if totals else None,
             "median": _round(statistics.median(totals)) if totals else None,
             "min": min(totals, default=None), "max": max(totals, default=None),
             "median_seconds": _round(statistics.median(r.seconds for r in results), 3)
@@ -144,7 +147,7 @@ def _function(name: str, graded: list[SubmissionResult], scores: dict) -> dict:
     return {"function": name, "max_points": max_points,
             "mean_share": _round(statistics.mean(shares)) if shares else None,
             "full_marks": int(sum(own)), "graded": len(own), "discrimination": r_pb,
-            "flagged": r_pb is not None and r_pb < FLAG_BELOW,
+            "flagged": r_pb is not None and r_pb < FLAG_BELOW and len(own) >= FLAG_FROM,
             "cases": sorted(cases.values(), key=lambda c: c["pass_rate"])}
 
 
@@ -285,7 +288,8 @@ def _functions_html(stats: dict) -> str:
              f"<p>Cases hardest first, over the {stats['graded']} graded submissions. "
              "<i>Discrimination</i>: the point-biserial correlation of full marks on the function "
              "with the rest of the total; <span class='flag'>flagged</span> below "
-             f"{FLAG_BELOW:g} (a broken or too strict test?).</p>"]
+             f"{FLAG_BELOW:g} (a broken or too strict test?), from {FLAG_FROM} graded "
+             "submissions on.</p>"]
     for f in stats["functions"]:
         r = f["discrimination"]
         disc = ("undefined (everyone or no one has full marks)" if r is None

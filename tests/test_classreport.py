@@ -99,6 +99,21 @@ def test_discrimination_is_the_point_biserial_correlation():
     assert flagged["neuron_forward"] == (pytest.approx(0.3015, abs=1e-4), False)
 
 
+def test_a_function_that_the_weaker_students_pass_is_flagged():
+    # 12 students: "strict" is passed by exactly the six who fail "easy", so the rest of
+    # each (the other, opposite, plus "fair", unrelated) gives r = -1/sqrt(2); for "fair"
+    # the rest (easy + strict) is 1 for all: r is None.
+    assignment = spec.Assignment("flag", "Flag", {"easy": 1.0, "strict": 1.0, "fair": 1.0}, None)
+    results = [_result(f"s{k}", easy=[("a", k < 6, None)], strict=[("a", k >= 6, None)],
+                       fair=[("a", k % 2 == 0, None)]) for k in range(12)]
+    stats = classreport.class_statistics(results, assignment)
+    flags = {f["function"]: f["flagged"] for f in stats["functions"]}
+    assert flags == {"easy": True, "strict": True, "fair": False}
+    assert [f["discrimination"] for f in stats["functions"]] == [-0.7071, -0.7071, None]
+    assert not any(f["flagged"] for f in classreport.class_statistics(
+        results[:8], assignment)["functions"])  # too few to say
+
+
 def test_every_number_on_the_page_is_in_summary_json(tmp_path):
     report.write_all(CLASS, ASSIGNMENT, tmp_path)
     page = (tmp_path / "index.html").read_text()
