@@ -77,6 +77,20 @@ def write(results: list[SubmissionResult], assignment: Assignment, out: Path) ->
     (out / "index.html").write_text(render(stats), encoding="utf-8")
 
 
+def link_similar(folder: Path) -> bool:
+    """Link ``folder/similar/index.html`` from the class report in ``folder``, if both
+    exist (``autograder similar`` run after ``grade``); the page is rendered again from
+    ``summary.json``.  Returns whether the report was updated."""
+    summary = folder / "summary.json"
+    if not (summary.is_file() and (folder / SIMILAR_INDEX).is_file()):
+        return False
+    stats = json.loads(summary.read_text(encoding="utf-8"))
+    stats["similar"] = str(SIMILAR_INDEX)
+    summary.write_text(json.dumps(stats, indent=1), encoding="utf-8")
+    (folder / "index.html").write_text(render(stats), encoding="utf-8")
+    return True
+
+
 # ---------------------------------------------------------------- statistics
 
 def class_statistics(results: list[SubmissionResult], assignment: Assignment,
@@ -272,10 +286,10 @@ def _overview_html(stats: dict) -> str:
     status = ", ".join(f"{n} {html.escape(s)}" for s, n in o["status"].items())
     similar = (f"<a href='{stats['similar']}'>similar submissions</a>" if stats["similar"] else
                f"not computed (<code>autograder similar {html.escape(stats['assignment'])} "
-               "SUBMISSIONS --out &lt;this folder&gt;/similar</code>, then grade again)")
+               "SUBMISSIONS --out &lt;this folder&gt;/similar</code>)")
     facts = [f"{o['submissions']} submissions: {status}",
-             f"total points: mean {_fmt(o['mean'])}, median {_fmt(o['median'])}, "
-             f"min {_fmt(o['min'])}, max {_fmt(o['max'])} (of {stats['max_points']:g})",
+             (f"total points: mean {_fmt(o['mean'])}, median {_fmt(o['median'])}, "
+              f"min {_fmt(o['min'])}, max {_fmt(o['max'])} (of {stats['max_points']:g})"),
              f"median time per submission: {_fmt(o['median_seconds'])} s",
              f"similar submissions: {similar}"]
     return ("<h2 id='overview'>Overview</h2><ul>" + "".join(f"<li>{f}</li>" for f in facts)
@@ -285,11 +299,11 @@ def _overview_html(stats: dict) -> str:
 
 def _functions_html(stats: dict) -> str:
     parts = ["<h2 id='functions'>Per function</h2>",
-             f"<p>Cases hardest first, over the {stats['graded']} graded submissions. "
-             "<i>Discrimination</i>: the point-biserial correlation of full marks on the function "
-             "with the rest of the total; <span class='flag'>flagged</span> below "
-             f"{FLAG_BELOW:g} (a broken or too strict test?), from {FLAG_FROM} graded "
-             "submissions on.</p>"]
+             (f"<p>Cases hardest first, over the {stats['graded']} graded submissions. "
+              "<i>Discrimination</i>: the point-biserial correlation of full marks on the "
+              "function with the rest of the total; <span class='flag'>flagged</span> below "
+              f"{FLAG_BELOW:g} (a broken or too strict test?), from {FLAG_FROM} graded "
+              "submissions on.</p>")]
     for f in stats["functions"]:
         r = f["discrimination"]
         disc = ("undefined (everyone or no one has full marks)" if r is None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import flatten, mistakes  # noqa: F401  (mistakes: registers the variants)
+from . import build, flatten, mistakes, release  # noqa: F401  (mistakes: registers the variants)
 from .cases import CORRECT, MISTAKES
 from .classreport import calls
 from .diagnosis import Mistake
@@ -108,12 +108,13 @@ def make_class(assignment: Assignment, folder: Path, seed: int = 0) -> list[Path
 
 # ---------------------------------------------------------------- a class for the similarity check
 
+_MIRROR = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+
+
 class _Rewrite(ast.NodeTransformer):
     """Rewrites that keep a function's meaning and change its tokens, each at random:
     operands of ``+`` and ``*`` swapped, comparisons mirrored, a returned expression
     named first.  Honest students write the same mathematics in such different ways."""
-
-    _MIRROR = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
@@ -129,8 +130,8 @@ class _Rewrite(ast.NodeTransformer):
     def visit_Compare(self, node):
         self.generic_visit(node)
         op = type(node.ops[0]) if len(node.ops) == 1 else None
-        if op in self._MIRROR and self.rng.random() < 0.5:
-            return ast.Compare(node.comparators[0], [self._MIRROR[op]()], [node.left])
+        if op in _MIRROR and self.rng.random() < 0.5:
+            return ast.Compare(node.comparators[0], [_MIRROR[op]()], [node.left])
         return node
 
     def visit_Return(self, node):
@@ -184,13 +185,12 @@ def _disguised(source: str, rng: np.random.Generator) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in rename:
             node.id = rename[node.id]
-        elif isinstance(node, ast.arg) and node.arg in rename:
-            node.arg = rename[node.arg]
-        elif isinstance(node, ast.keyword) and node.arg in rename:
+        elif isinstance(node, (ast.arg, ast.keyword)) and node.arg in rename:
             node.arg = rename[node.arg]
     defs = [k for k, n in enumerate(tree.body) if isinstance(n, ast.FunctionDef)]
-    for k, j in zip(defs, rng.permutation(defs)):
-        tree.body[k], tree.body[j] = tree.body[j], tree.body[k]
+    functions = [tree.body[k] for k in defs]
+    for k, j in zip(defs, rng.permutation(len(defs))):
+        tree.body[k] = functions[j]
     blocks = [ast.unparse(node) for node in tree.body]
     return "\n\n".join(f"# step {rng.integers(1000)}: my own work\n{b}" for b in blocks) + "\n"
 
@@ -208,7 +208,6 @@ def similarity_class(assignment: Assignment, folder: Path, n: int = 40, copies: 
     list of (str, str)
         The planted pairs: (original, copy) student ids.
     """
-    from . import build, release  # the instructor's side (nbgrader)
     rng = np.random.default_rng(seed)
     options = {fn: [build.exercise_source(fn)] + [flatten.function_source(v, fn)
                                                   for v in CORRECT.get(fn, [])]

@@ -27,7 +27,8 @@
    from ``threshold`` on, if at least :data:`MIN_SHARED` fingerprints are shared.
 
 ``DIR`` then holds ``index.html`` (the pairs, best first), ``pairs/<rank>.html``
-(the two files side by side, shared lines highlighted) and ``similar.json``.
+(the two files side by side, shared lines highlighted) and ``similar.json``; the
+class report in ``DIR/..``, if any, links to it.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import report
+from . import build, classreport, release, report  # build, release: TA side only
 from .submissions import Unreadable, discover, read_bytes, read_notebook
 
 #: Tokens per k-gram, and k-grams per winnowing window: a shared run of W + K - 1 = 15
@@ -62,7 +63,7 @@ THRESHOLD, COMMON = 0.7, 0.1
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
          tokenize.ENDMARKER}
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
-_MAGIC = re.compile(r"^(\s*)([%!])", re.M)
+_MAGIC = re.compile(r"^(\s*)([%!])", re.MULTILINE)
 
 
 @dataclasses.dataclass
@@ -217,7 +218,6 @@ def fingerprint(student: str, code: str, vocabulary: dict[str, int]) -> Fingerpr
 def provided_code(assignment) -> str:
     """What every student was given: the released ``.py`` stubs, and the notebook's
     code cells with the solutions removed (where the assignment has a narrative)."""
-    from . import build, release  # the instructor's side: nbgrader and the reference
     parts = [release.stub_module(assignment), "# YOUR CODE HERE\nraise NotImplementedError()\n"]
     try:
         nb = build.build_notebook(assignment)
@@ -226,7 +226,7 @@ def provided_code(assignment) -> str:
     for cell in nb.cells if nb else []:
         if cell.cell_type == "code":
             parts.append(re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", cell.source,
-                                flags=re.S))
+                                flags=re.DOTALL))
     return "\n\n".join(parts)
 
 
@@ -285,6 +285,9 @@ def similar_pairs(subs: list[Fingerprinted], provided: str = "", *, threshold: f
 def run(assignment, folder, out: Path, threshold: float = THRESHOLD) -> list[Pair]:
     """Find the similar pairs among the submissions in ``folder``; write ``out``'s pages.
 
+    When ``out`` is ``similar/`` in a graded class's report folder, the class report
+    links to it from then on (:func:`classreport.link_similar`).
+
     Raises
     ------
     SubmissionsError
@@ -302,6 +305,7 @@ def run(assignment, folder, out: Path, threshold: float = THRESHOLD) -> list[Pai
     pairs = similar_pairs(subs, provided_code(assignment), threshold=threshold,
                           vocabulary=vocabulary)
     write_pages(pairs, out, assignment, len(subs), skipped, threshold)
+    classreport.link_similar(out.parent)
     return pairs
 
 

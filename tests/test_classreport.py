@@ -120,7 +120,7 @@ def test_every_number_on_the_page_is_in_summary_json(tmp_path):
     text = json.dumps(json.loads((tmp_path / "summary.json").read_text()))
     import re
     visible = re.sub(r"<script>.*?</script>|<style>.*?</style>|<[^>]+>|data:image[^']+", " ",
-                     page, flags=re.S)
+                     page, flags=re.DOTALL)
     numbers = set(re.findall(r"(?<![\w.#-])\d+(?:\.\d+)?", visible))
     shares = {f"{100 * x:.0f}" for x in _floats(json.loads(text))}
     missing = {n for n in numbers if n not in text and n not in shares}
@@ -145,3 +145,15 @@ def test_the_report_links_similar_submissions_when_present(tmp_path):
     (tmp_path / "similar" / "index.html").write_text("<p>pairs</p>")
     report.write_all(CLASS, ASSIGNMENT, tmp_path)
     assert "href='similar/index.html'" in (tmp_path / "index.html").read_text()
+
+
+def test_similar_run_after_grading_links_the_report(tmp_path):
+    report.write_all(CLASS, ASSIGNMENT, tmp_path)
+    before = json.loads((tmp_path / "summary.json").read_text())
+    assert not classreport.link_similar(tmp_path)  # no similar/ yet
+    (tmp_path / "similar").mkdir()
+    (tmp_path / "similar" / "index.html").write_text("<p>pairs</p>")
+    assert classreport.link_similar(tmp_path)
+    assert "href='similar/index.html'" in (tmp_path / "index.html").read_text()
+    after = json.loads((tmp_path / "summary.json").read_text())
+    assert after == {**before, "similar": "similar/index.html"}
