@@ -190,7 +190,8 @@ def _mistakes(graded: list[SubmissionResult], deps: dict[str, set[str]]) -> dict
             diagnosed = [c for c in failed if c.diagnosis]
             if diagnosed:
                 top = collections.Counter(c.diagnosis for c in diagnosed).most_common(1)[0][0]
-                example = next(c for c in diagnosed if c.diagnosis == top)
+                example = min((c for c in diagnosed if c.diagnosis == top),
+                              key=lambda c: c.hidden)  # a public case's words, if any
                 entry = found.setdefault((p.name, top), {
                     "function": p.name, "mistake": report.clean(top), "students": [],
                     "example": report.clean(example.student_message())})

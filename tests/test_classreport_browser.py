@@ -23,9 +23,8 @@ from autograder.grade import grade_all
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-#: A few of the sample class: right, mistaken (a .py and a notebook), broken, hostile.
-STUDENTS = ("correct_alice", "correct_dave", "mistaken_01", "mistaken_02", "mistaken_03",
-            "broken_syntax", "malicious_patches_numpy")
+#: A few of the sample class: right (a notebook), mistaken, broken.
+STUDENTS = ("correct_dave", "mistaken_01", "mistaken_02", "mistaken_03", "broken_syntax")
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 if not CHROMIUM.is_file():
