@@ -66,7 +66,7 @@ FLAG_BELOW, FLAG_FROM = 0.1, 10
 #: Misconceptions worded as things to re-teach, most common first.
 TOP = 10
 #: Where ``autograder similar ... --out <report>/similar`` writes its index.
-SIMILAR_INDEX = Path("similar") / "index.html"
+SIMILAR_INDEX = "similar/index.html"
 _NUMBER = re.compile(r"(?<![A-Za-z_\d])[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -84,10 +84,13 @@ def link_similar(folder: Path) -> bool:
     summary = folder / "summary.json"
     if not (summary.is_file() and (folder / SIMILAR_INDEX).is_file()):
         return False
-    stats = json.loads(summary.read_text(encoding="utf-8"))
-    stats["similar"] = str(SIMILAR_INDEX)
+    try:
+        stats = {**json.loads(summary.read_text(encoding="utf-8")), "similar": SIMILAR_INDEX}
+        page = render(stats)
+    except (ValueError, KeyError, TypeError):  # not a class report's summary.json
+        return False
     summary.write_text(json.dumps(stats, indent=1), encoding="utf-8")
-    (folder / "index.html").write_text(render(stats), encoding="utf-8")
+    (folder / "index.html").write_text(page, encoding="utf-8")
     return True
 
 
@@ -111,7 +114,7 @@ def class_statistics(results: list[SubmissionResult], assignment: Assignment,
     return {"assignment": assignment.name, "title": assignment.title,
             "max_points": assignment.max_points, "flag_below": FLAG_BELOW,
             "flag_from": FLAG_FROM, "top_n": TOP,
-            "similar": str(SIMILAR_INDEX) if similar else None,
+            "similar": SIMILAR_INDEX if similar else None,
             "overview": _overview(results, assignment, scores),
             "functions": [_function(name, graded, scores) for name in assignment.points],
             **_mistakes(graded, deps),

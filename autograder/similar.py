@@ -244,8 +244,8 @@ class Pair:
                 "score": round(self.score, 4), "shared": len(self.shared)}
 
 
-def similar_pairs(subs: list[Fingerprinted], provided: str = "", *, threshold: float = THRESHOLD,
-                  common: float = COMMON, vocabulary: dict | None = None) -> list[Pair]:
+def similar_pairs(subs: list[Fingerprinted], provided: str, *, vocabulary: dict[str, int],
+                  threshold: float = THRESHOLD, common: float = COMMON) -> list[Pair]:
     """The pairs of ``subs`` whose score reaches ``threshold``, best first.
 
     Parameters
@@ -253,12 +253,12 @@ def similar_pairs(subs: list[Fingerprinted], provided: str = "", *, threshold: f
     subs : list of Fingerprinted
         Fingerprinted with ``vocabulary``.
     provided : str
-        The code every student was given; none of its k-grams counts.
+        The code every student was given (:func:`provided_code`); none of its k-grams counts.
+    vocabulary : dict
+        The token ids ``subs`` were fingerprinted with.
     threshold : float, default=THRESHOLD
     common : float, default=COMMON
         A fingerprint held by more than ``max(2, common * len(subs))`` submissions is ignored.
-    vocabulary : dict, optional
-        The token ids ``subs`` were fingerprinted with (needed when ``provided`` is given).
     """
     ids, _, tops = tokens(provided, vocabulary)
     base = set(kgram_hashes(ids, tops)[0].tolist())

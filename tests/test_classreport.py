@@ -153,6 +153,7 @@ def test_similar_run_after_grading_links_the_report(tmp_path):
     assert not classreport.link_similar(tmp_path)  # no similar/ yet
     (tmp_path / "similar").mkdir()
     (tmp_path / "similar" / "index.html").write_text("<p>pairs</p>")
+    assert not classreport.link_similar(tmp_path / "similar")  # no class report there
     assert classreport.link_similar(tmp_path)
     assert "href='similar/index.html'" in (tmp_path / "index.html").read_text()
     after = json.loads((tmp_path / "summary.json").read_text())
