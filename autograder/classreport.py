@@ -23,7 +23,7 @@ alone).  The definitions:
   the submissions with status "graded" only: a load error fails every case for a
   reason of its own, and is counted under its status.
 * A student's *misconception* in a function is the most frequent diagnosis of
-  its failed cases (ties: the first).  It counts only when every function it
+  its failed cases (ties: the first), shown with how many of them it explains.  It counts only when every function it
   calls in ``reference/`` (transitively, :func:`calls`) passes all its cases;
   otherwise its failures are *downstream* of that function's (a wrong
   ``sigmoid`` fails ``neuron_forward`` too, and a replay may then match some
@@ -197,8 +197,9 @@ def _mistakes(graded: list[SubmissionResult], deps: dict[str, set[str]]) -> dict
                               key=lambda c: c.hidden)  # a public case's words, if any
                 entry = found.setdefault((p.name, top), {
                     "function": p.name, "mistake": report.clean(top), "students": [],
-                    "example": report.clean(example.student_message())})
+                    "evidence": [], "example": report.clean(example.student_message())})
                 entry["students"].append(report.clean(r.student))
+                entry["evidence"].append([sum(c.diagnosis == top for c in diagnosed), len(failed)])
             for c in failed:
                 if not c.diagnosis:
                     text = _masked(c.log or c.message or HIDDEN_FAILED)
@@ -342,13 +343,20 @@ def _misconceptions_html(stats: dict) -> str:
     for name, found in by_function.items():
         rows = "".join(
             f"<tr><td>{e(m['mistake'])}</td><td>{m['count']}</td><td>{_pct(m['share'])}</td>"
-            f"<td>{e(', '.join(m['students']))}</td><td class='ex'>{e(m['example'])}</td></tr>"
-            for m in found)
+            f"<td>{_who(m)}</td><td class='ex'>{e(m['example'])}</td></tr>" for m in found)
         parts.append(f"<h3><code>{name}</code></h3><table><tr><th>mistake</th><th>students</th>"
-                     f"<th>share</th><th>who</th><th>example feedback</th></tr>{rows}</table>")
+                     "<th>share</th><th>who (failed cases it explains)</th>"
+                     f"<th>example feedback</th></tr>{rows}</table>")
     parts.append(f"<p>{stats['downstream_failures']} failed cases are downstream of another "
                  "failing function they call, and are not counted here or below.</p>")
     return "\n".join(parts)
+
+
+def _who(m: dict) -> str:
+    """Each student with how many of the function's failed cases the mistake explains:
+    one of many is weak evidence."""
+    return ", ".join(f"{html.escape(s)} ({k}/{n})" for s, (k, n) in zip(m["students"],
+                                                                       m["evidence"]))
 
 
 def _unexplained_html(stats: dict) -> str:

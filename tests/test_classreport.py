@@ -74,6 +74,7 @@ def test_statistics_of_a_hand_built_class():
     # neither a misconception nor unexplained; eve's load error counts nowhere.
     assert [(m["function"], m["mistake"], m["students"]) for m in stats["misconceptions"]] == \
         [("sigmoid", "doubled", ["ben", "dan"])]
+    assert stats["misconceptions"][0]["evidence"] == [[2, 2], [1, 1]]  # explained / failed
     assert stats["top"] == [{"function": "sigmoid", "mistake": "doubled", "count": 2,
                              "share": 0.5}]
     assert stats["downstream_failures"] == 1
