@@ -31,6 +31,8 @@ def found(ps1, tmp_path_factory):
 def test_every_planted_copy_is_found_and_no_honest_pair_reaches_the_threshold(found):
     scores = {frozenset((p.a.student, p.b.student)): p.score for p in found["pairs"]}
     assert len(found["planted"]) == 3
+    notebooks = {p.stem for p in (found["root"] / "class").glob("*.ipynb")}
+    assert notebooks & set().union(*found["planted"])  # a copy handed in as a notebook
     for pair in found["planted"]:
         assert scores.get(pair, 0) >= similar.THRESHOLD, (sorted(pair), scores.get(pair))
     honest = {pair: s for pair, s in scores.items() if pair not in found["planted"]}
@@ -64,6 +66,20 @@ def test_normalization_ignores_names_comments_docstrings_and_layout():
     assert similar.tokens(a, vocabulary)[0].tolist() == similar.tokens(b, vocabulary)[0].tolist()
     c = "def g(p, q):\n    t = p - q\n    return t\n"
     assert similar.tokens(a, vocabulary)[0].tolist() != similar.tokens(c, vocabulary)[0].tolist()
+
+
+def test_notebooks_count_their_code_cells_only(tmp_path):
+    cells = [{"cell_type": "markdown", "source": "# def f(x): return x"},
+             {"cell_type": "code", "source": ["%matplotlib inline\n", "!pip list\n"]},
+             {"cell_type": "code", "source": "def f(x):\n    return x + 1\n"}]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    code = similar.read_code(path)
+    assert "# In[1]:\n# %matplotlib inline\n# !pip list" in code and "markdown" not in code
+    vocabulary = {}
+    assert similar.tokens(code, vocabulary)[0].tolist() == similar.tokens(
+        "def g(y):\n    return y + 1\n", vocabulary)[0].tolist()
 
 
 def test_cli_similar(found, tmp_path, capsys):
