@@ -41,7 +41,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .report import clean
+from .feedback import clean
 
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCH_RULES = ("sis_login", "email")

@@ -23,7 +23,8 @@ from typing import Callable
 import numpy as np
 
 from .checks import CheckFailure, assert_close, assert_same_sets, assert_unchanged
-from .diagnosis import MISTAKES, diagnose_case, mistake  # noqa: F401  (the mistakes register here)
+from .diagnosis import (  # noqa: F401  (the mistakes register here)
+    MISTAKES, changes, diagnose, diagnose_bad_input, diagnose_case, mistake)
 
 
 class Raised(CheckFailure):
@@ -79,6 +80,9 @@ class Case:
         rather than the mathematics: bad input, dtype and purity.  Set for every
         ``raises`` or ``pure`` case and every dtype case; a custom case of those
         aspects sets it itself.
+    rules : tuple of str, default=()
+        Ids of the narrative's rules the case checks (:mod:`autograder.rules`); a
+        bad-input case names the known mistake that breaks one of them.
     """
 
     problem: str
@@ -97,6 +101,7 @@ class Case:
     wrong: list | None = None
     dtype: bool = False
     robust: bool = False
+    rules: tuple[str, ...] = ()
 
     def __post_init__(self):
         self.robust = self.robust or self.dtype or self.kind in ROBUST_KINDS
@@ -215,17 +220,19 @@ def cases_for(problem: str) -> list[Case]:
     return sorted(make() if make else [], key=lambda c: c.hidden)  # kit: some have no public case
 
 
-def expect_value_error(call: Callable[[], object]) -> None:
-    """Pass only if ``call()`` (a call of the student's function) raises ``ValueError``."""
+def expect_value_error(call: Callable[[], object],
+                       diagnose: Callable[[object], str | None] = lambda got: None) -> None:
+    """Pass only if ``call()`` (a call of the student's function) raises ``ValueError``;
+    ``diagnose(result)`` names the known mistake a normal return matches."""
     try:
-        call()
+        got = call()
     except Raised as exc:
         if exc.kind != "ValueError":
             raise CheckFailure(f"bad input should raise ValueError, but your function "
                                f"raised {exc.kind}") from None
         return
     raise CheckFailure("bad input should raise ValueError naming the argument, "
-                       "but your function returned normally")
+                       "but your function returned normally", diagnose(got))
 
 
 def run_case(case: Case, student) -> None:
@@ -240,7 +247,8 @@ def run_case(case: Case, student) -> None:
         return
     args, kwargs = case.inputs()
     if case.kind == "raises":
-        expect_value_error(lambda: student.call_echo(case.problem, args, kwargs, echo=False))
+        expect_value_error(lambda: student.call_echo(case.problem, args, kwargs, echo=False)[0],
+                           lambda got: diagnose_bad_input(case, got))
         return
     got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs,
                                                       echo=case.kind == "pure")
@@ -250,7 +258,22 @@ def run_case(case: Case, student) -> None:
                            "use a numerically stable form that stays silent",
                            "numerically unstable: it overflows for large inputs")
     if case.kind == "pure":
-        assert_echo(*case.inputs(), args_after, kwargs_after)
+        expect_unchanged(case, args_after, kwargs_after)
+
+
+def expect_unchanged(case: Case, args_after, kwargs_after) -> None:
+    """Purity (:func:`assert_echo`); on failure, the :class:`CheckFailure` names the known
+    mistake that changes the inputs as the student's function did, if any."""
+    args, kwargs = case.inputs()
+    try:
+        assert_echo(args, kwargs, args_after, kwargs_after)
+        return
+    except CheckFailure as caught:
+        failure = caught
+    found = diagnose(case.problem, [list(args_after), kwargs_after], changes(args, kwargs),
+                     rtol=case.rtol, atol=case.atol)
+    failure.diagnosis = found or failure.diagnosis
+    raise failure  # outside the except clause: no chain of exceptions kept
 
 
 def expect_reference(case: Case, got) -> None:

@@ -10,6 +10,7 @@
     autograder build [ASSIGNMENT ...]
     autograder release [ASSIGNMENT ...] [--course DIR]
     autograder gradescope ASSIGNMENT [--out DIR]
+    autograder similar ASSIGNMENT SUBMISSIONS --out DIR [--threshold T]
 
 Bad input (a missing path, an unknown assignment, a malformed notebook, a bad
 option) gets a one-line error and exit status 2, never a traceback.
@@ -49,6 +50,16 @@ def _positive(kind):
             raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
         return value
     return parse
+
+
+def _share(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
 
 
 def _timeout_options(parser: argparse.ArgumentParser) -> None:
@@ -122,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
                                            "(instructor)")
     gs.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
     gs.add_argument("--out", default=".", help="folder for the zip (default: %(default)s)")
+    s = sub.add_parser("similar", help="find pairs of similar submissions (TA)")
+    s.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
+    s.add_argument("submissions", help="folder of .py/.ipynb files, or nbgrader's submitted/ layout")
+    s.add_argument("--out", required=True,
+                   help="folder for the pages (the grade's --out folder + /similar: linked "
+                        "from its index.html)")
+    s.add_argument("--threshold", type=_share, default=None,
+                   help="report pairs from this score on, 0-1 (default: 0.7)")
 
     a = sub.add_parser("audit", help="grade known wrong and correct variants (instructor)")
     a.add_argument("assignment", help="assignment name (e.g. ps1) or folder")
@@ -134,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         commands = {"grade": cmd_grade, "check": cmd_check, "audit": cmd_audit,
                     "build": cmd_build, "release": cmd_release, "export": cmd_export,
-                    "gradescope": cmd_gradescope}
+                    "gradescope": cmd_gradescope,
+                    "similar": cmd_similar}
         return commands[args.command](args)
     except (UsageError, spec.SpecError, SubmissionsError) as exc:
         print(f"autograder: error: {report.clean(exc)}", file=sys.stderr)
@@ -301,6 +321,21 @@ def cmd_gradescope(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {args.out}: cannot write the zip ({exc.strerror})") from None
     print(path)
+
+# ---------------------------------------------------------------- similar
+
+def cmd_similar(args) -> int:
+    similar = _instructor_module("similar")
+    assignment = spec.load(args.assignment)
+    out = Path(args.out)
+    try:
+        pairs = similar.run(assignment, args.submissions, out,
+                            threshold=args.threshold or similar.THRESHOLD)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write the pages ({exc.strerror})") from None
+    for p in pairs:
+        print(f"{p.score:5.0%}  {report.clean(p.a.student)}  {report.clean(p.b.student)}")
+    print(f"{len(pairs)} similar pair(s); wrote {out}/index.html", file=sys.stderr)
     return 0
 
 

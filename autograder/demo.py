@@ -1,7 +1,8 @@
 """``make demo``: the reference tour, a sample class graded for ps1-ps5, and the release.
 
 Writes into ``--out``: ``<ps>/class/`` (the generated submissions),
-``<ps>/report/`` (gradebook, Gradescope results, feedback, summary) and
+``<ps>/report/`` (gradebook, Gradescope results, feedback, summary, the class
+report ``index.html`` and its similar submissions ``similar/``) and
 ``course/`` (an nbgrader course: ``source/`` and ``release/<ps>/`` for students).
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import report, sandbox, spec
+from . import report, sandbox, similar, spec
 from .cli import Progress
 from .grade import grade_all
 from .sample import make_class
@@ -38,11 +39,13 @@ def main(argv=None) -> int:
         start = time.monotonic()
         results = grade_all([(p.stem, p) for p in paths], assignment, limits=limits,
                             progress=Progress(len(paths)))
+        similar.run(assignment, out / name / "class", out / name / "report" / "similar")
         report.write_all(results, assignment, out / name / "report")
         print(f"\n-- {name}: {assignment.title} ({len(paths)} submissions in "
               f"{time.monotonic() - start:.1f} s) --")
         print(report.gradebook_table(results, assignment))
         print(f"reports: {out / name / 'report'}")
+        print(f"class report: {(out / name / 'report' / 'index.html').resolve()}")
 
     from .release import ReleaseError, release
     course = out / "course"

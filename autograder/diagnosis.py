@@ -223,6 +223,25 @@ def case_explanations(case) -> list[tuple[str, object]]:
 
 
 def diagnose_case(case, got) -> str | None:
-    """The known mistake nearest ``got``, the student's answer to ``case``."""
-    return nearest(got, case_explanations(case), rtol=case.rtol, atol=case.atol,
-                   sets=case.sets)
+    """The known mistake nearest ``got``, the student's answer to ``case``; of mistakes
+    equally near, one that breaks a rule the case checks (``case.rules``) first."""
+    rules = {m.message: set(m.rules) for m in MISTAKES.get(case.problem, [])}
+    found = sorted(case_explanations(case),
+                   key=lambda pair: not rules.get(pair[0], set()) & set(case.rules))
+    return nearest(got, found, rtol=case.rtol, atol=case.atol, sets=case.sets)
+
+
+def diagnose_bad_input(case, got) -> str | None:
+    """The known mistake behind ``got``, a normal return from a bad-input case.
+
+    On bad input most mistakes compute the same thing, so the output alone points
+    nowhere: the mistake named breaks a rule the case checks (``case.rules``) and
+    returns ``got`` too; else it is the only mistake that returns ``got``.
+    """
+    rtol, atol = max(case.rtol, MATCH_RTOL), max(case.atol, MATCH_ATOL)
+    matching = [message for message, out in case_explanations(case)
+                if distance(got, out, rtol=rtol, atol=atol)[1] <= 1]
+    rules = {m.message: set(m.rules) for m in MISTAKES.get(case.problem, [])}
+    ruled = [m for m in matching if rules.get(m, set()) & set(case.rules)]
+    choice = set(ruled or matching)
+    return choice.pop() if len(choice) == 1 else None

@@ -22,10 +22,13 @@ characters).  The renderings, all built from that model:
 * :func:`notebook_check` and :func:`problem_summary`: a notebook's ``check`` and
   ``grade`` cells, and the test cells that ``nbgrader autograde`` fills;
 * :func:`check_output`: the output of one test in Gradescope's ``results.json``.
+
+:func:`file_names` gives each student's pages a safe, distinct name.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html as _html
 import re
 
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
 #: controls (which reorder text on screen), and lone surrogates (undecodable bytes
 #: of a file name, which no UTF-8 file or terminal accepts).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: Longest file-name suffix written per student, and the kernel's NAME_MAX (bytes).
+_SUFFIX, NAME_MAX = ".json", 255
 _STYLE = ("body{font-family:sans-serif;max-width:50em;margin:2em auto}"
           "td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}"
           "code{background:#f3f3f3}")
@@ -68,6 +73,26 @@ def clean(text, newlines: bool = False) -> str:
             return " "
         return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
     return _CONTROL.sub(visible, str(text))
+
+
+def file_names(students: list[str]) -> list[str]:
+    """A safe, distinct file name (without suffix) for each student id.
+
+    Names that need changing, that are too long for ``NAME_MAX`` bytes with the
+    longest suffix added, or that would collide (case-insensitively) with any
+    name already given, a hashed one included, get a short hash of the id.
+    """
+    stem_max = NAME_MAX - len(_SUFFIX)
+    names, seen = [], set()
+    for student in students:
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip(".") or "student"  # ASCII only
+        name, salt = (base if base == student and len(base) <= stem_max else None), 0
+        while name is None or name.lower() in seen:
+            digest = hashlib.sha1(f"{student}\0{salt}".encode(errors="surrogatepass")).hexdigest()[:8]
+            name, salt = f"{base[:stem_max - 9]}-{digest}", salt + 1
+        seen.add(name.lower())
+        names.append(name)
+    return names
 
 
 # ---------------------------------------------------------------- the model

@@ -10,6 +10,9 @@
   inputs, hidden expected values or reference code: :mod:`feedback` decides
   what a student may read, and renders it.
 * ``summary.md`` and ``summary.png``: class statistics.
+* ``index.html`` and ``summary.json``: the class report in the browser (what the
+  class got wrong, item statistics, a sortable table of students); see
+  :mod:`autograder.classreport`.
 * ``ta/results.jsonl``: the full grader-side record (hidden values, student
   output, grader logs): for TAs only, never to be shared with students.  It is
   also ``grade``'s journal, and :mod:`autograder.journal` its one writer.
@@ -24,46 +27,20 @@ from :func:`file_names` (at most ``NAME_MAX`` bytes, distinct).  The TA's
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import re
 import statistics
 from pathlib import Path
 
-from . import feedback, journal
-from .feedback import clean
+from . import classreport, feedback, journal
+from .feedback import clean, file_names
 from .results import SubmissionResult
 from .spec import Assignment
-
-#: Longest file-name suffix written per student, and the kernel's NAME_MAX (bytes).
-_SUFFIX, NAME_MAX = ".json", 255
-
 
 def csv_cell(value) -> str:
     """A gradebook cell: clean, and not a formula in a spreadsheet (OWASP's advice:
     a cell that begins with ``= + - @``, tab or CR gets a leading single quote)."""
     text = clean(value)  # tabs and CRs become spaces, so look past leading spaces too
     return "'" + text if text.lstrip().startswith(("=", "+", "-", "@", "\t", "\r")) else text
-
-
-def file_names(students: list[str]) -> list[str]:
-    """A safe, distinct file name (without suffix) for each student id.
-
-    Names that need changing, that are too long for ``NAME_MAX`` bytes with the
-    longest suffix added, or that would collide (case-insensitively) with any
-    name already given, a hashed one included, get a short hash of the id.
-    """
-    stem_max = NAME_MAX - len(_SUFFIX)
-    names, seen = [], set()
-    for student in students:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip(".") or "student"  # ASCII only
-        name, salt = (base if base == student and len(base) <= stem_max else None), 0
-        while name is None or name.lower() in seen:
-            digest = hashlib.sha1(f"{student}\0{salt}".encode(errors="surrogatepass")).hexdigest()[:8]
-            name, salt = f"{base[:stem_max - 9]}-{digest}", salt + 1
-        seen.add(name.lower())
-        names.append(name)
-    return names
 
 
 def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path) -> None:
@@ -82,6 +59,7 @@ def write_all(results: list[SubmissionResult], assignment: Assignment, out: Path
     journal.write(out / "ta" / "results.jsonl", results)
     (out / "summary.md").write_text(summary_markdown(results, assignment), encoding="utf-8")
     summary_plot(results, assignment, out / "summary.png")
+    classreport.write(results, assignment, out)
 
 
 # ---------------------------------------------------------------- gradebook

@@ -66,6 +66,38 @@ def test_a_mutating_optimizer_is_named_by_the_purity_check_alone():
     assert set(found.values()) == {None}  # bad input, and integer w (w -= ... raises)
 
 
+def test_a_function_that_writes_into_its_input_is_named_by_the_purity_case():
+    inplace = variant("relu", "relu wrote into your input")
+    assert diagnoses("relu", inplace.fn) == {"inputs unchanged": inplace.message}
+
+
+def test_a_bad_input_case_names_the_mistake_that_breaks_its_rule():
+    """On bad input most mistakes return the same values: the case's rule decides."""
+    unchecked = variant("bce_loss", "y_hat outside [0, 1]")
+    found = diagnoses("bce_loss", unchecked.fn)
+    assert found == {"bad input: y_hat outside [0, 1]": unchecked.message,
+                     "bad input: labels other than 0 and 1": unchecked.message}
+    case = next(c for c in cases.cases_for("bce_loss")
+                if c.name == "bad input: y_hat outside [0, 1]")
+    got = unchecked.fn(*case.args)
+    assert diagnosis.diagnose_bad_input(case, got) == unchecked.message
+    # With no rule to decide between several matching mistakes, none is named.
+    assert diagnosis.diagnose_bad_input(dataclasses.replace(case, rules=()), got) is None
+
+
+def test_of_equally_near_mistakes_the_one_breaking_the_cases_rule_is_named():
+    """In float32, clipping to [eps, 1 - eps] and clipping from below only give the same
+    infinities: the float32 case checks the rule the first breaks."""
+    boundary = variant("bce_loss", "in float32, 1 - eps rounds to 1")
+    found = diagnoses("bce_loss", boundary.fn)
+    assert found == {"float32 y_hat of exactly 0 and 1 is finite and silent": boundary.message}
+    case = next(c for c in cases.cases_for("bce_loss") if c.name.startswith("float32 y_hat"))
+    below = variant("bce_loss", "y_hat is clipped only from below")
+    got = diagnosis.quietly(below.fn, *case.args)
+    assert diagnose_case(case, got) == boundary.message  # a tie, ruled
+    assert diagnose_case(dataclasses.replace(case, rules=()), got) == below.message  # by order
+
+
 def test_a_near_miss_of_the_reference_names_no_mistake():
     """1e-6 off the right answer fails adam's cases (rtol 1e-7) and matches no variant."""
     def near_miss(w, dw, state, **kwargs):

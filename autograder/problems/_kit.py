@@ -56,10 +56,11 @@ def float32(problem: str, *args, weight: float = 1.0, **opts) -> Case:
                 atol=opts.pop("atol", 1e-6), dtype=True, **opts)
 
 
-def raises(problem: str, name: str, *args, weight: float = 0.5, **kwargs) -> Case:
-    """A hidden case: bad input must raise ``ValueError``."""
+def raises(problem: str, name: str, *args, weight: float = 0.5, rules: tuple[str, ...] = (),
+           **kwargs) -> Case:
+    """A hidden case: bad input must raise ``ValueError`` (``rules``: the rule ids it checks)."""
     return Case(problem, f"bad input: {name}", args, kwargs, hidden=True, weight=weight,
-                kind="raises")
+                kind="raises", rules=rules)
 
 
 def small_args(fn, size: int) -> Guarded:

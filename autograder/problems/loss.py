@@ -40,9 +40,10 @@ NEAR_Y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
 
 def _bad_values(p: str) -> list:
     """Probabilities outside [0, 1] and labels outside {0, 1} must raise."""
-    return [raises(p, "y_hat outside [0, 1]", np.array([0.2, 1.5, 0.4]), np.array([0.0, 1.0, 1.0])),
+    return [raises(p, "y_hat outside [0, 1]", np.array([0.2, 1.5, 0.4]), np.array([0.0, 1.0, 1.0]),
+                   rules=("ps1.bce.ranges",)),
             raises(p, "labels other than 0 and 1", np.array([0.2, 0.5, 0.4]),
-                   np.array([0.0, 2.0, 1.0]))]
+                   np.array([0.0, 2.0, 1.0]), rules=("ps1.bce.ranges",))]
 
 
 def _logits(seed, m=7):
@@ -64,7 +65,8 @@ def bce_loss():
         value(p, "y_hat of exactly 0 and 1 is finite and silent", EDGE_YHAT, EDGE_Y,
               hidden=True, weight=2, rtol=1e-5, atol=1e-10, silent=True),
         value(p, "float32 y_hat of exactly 0 and 1 is finite and silent", *EDGE32,
-              hidden=True, rtol=1e-5, atol=1e-6, silent=True),
+              hidden=True, rtol=1e-5, atol=1e-6, silent=True,
+              rules=("ps1.bce.float32-boundary",)),
         value(p, "m = 1", np.array([0.3]), np.array([1.0]), hidden=True),
         value(p, "integer input gives float64", INT_YHAT, INT_Y, hidden=True, dtype=True,
               rtol=1e-5, silent=True),
@@ -75,7 +77,8 @@ def bce_loss():
         raises(p, "y_hat and y of different lengths", np.array([0.2, 0.4, 0.6]),
                np.array([0.0, 1.0])),
         raises(p, "y_hat of shape (m, 1) with y of shape (m,)",
-               np.array([[0.2], [0.7], [0.4]]), np.array([0.0, 1.0, 1.0])),
+               np.array([[0.2], [0.7], [0.4]]), np.array([0.0, 1.0, 1.0]),
+               rules=("ps1.bce.same-shape",)),
         *_bad_values(p),
     ]
 
@@ -88,7 +91,8 @@ def bce_cost():
         value(p, "y_hat of exactly 0 and 1 is finite and silent", EDGE_YHAT, EDGE_Y,
               hidden=True, weight=2, rtol=1e-5, silent=True),
         value(p, "float32 y_hat of exactly 0 and 1 is finite and silent", *EDGE32,
-              hidden=True, rtol=1e-5, atol=1e-6, silent=True),
+              hidden=True, rtol=1e-5, atol=1e-6, silent=True,
+              rules=("ps1.bce.float32-boundary",)),
         value(p, "m = 1", np.array([0.8]), np.array([0.0]), hidden=True),
         value(p, "50 random predictions", *_pair(12, 50), hidden=True),
         value(p, "a custom eps", NEAR_YHAT, NEAR_Y, kwargs={"eps": 1e-3}, hidden=True),

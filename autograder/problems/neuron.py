@@ -60,7 +60,7 @@ def neuron_forward():
              atol=1e-6),
         pure(p, *_xwb(7)),
         raises(p, "w of the wrong length", _xwb(8)[0], np.ones(4), 0.5),
-        raises(p, "X of one dimension", np.ones(3), np.ones(3), 0.5),
+        raises(p, "X of one dimension", np.ones(3), np.ones(3), 0.5, rules=("ps1.neuron.shapes",)),
         raises(p, "b not a scalar", _xwb(8)[0], np.ones(3), np.ones(2)),
     ]
 
@@ -103,7 +103,7 @@ def neuron_cost():
         pure(p, *_data(16)),
         raises(p, "y of the wrong length", _data(17)[0], np.array([0.0, 1.0]), *_data(17)[2:]),
         raises(p, "labels other than 0 and 1", _data(17)[0], np.array([0.0, 1.0, 2.0, 1.0, 0.0]),
-               *_data(17)[2:]),
+               *_data(17)[2:], rules=("ps1.neuron.labels",)),
     ]
 
 
@@ -184,5 +184,6 @@ def predict():
         value(p, "float32 input gives integer labels", *_f32_predict(), hidden=True, dtype=True),
         pure(p, *_xwb(34, 6, 3)),
         raises(p, "w of the wrong length", _xwb(35)[0], np.ones(2), 0.0),
-        raises(p, "threshold outside [0, 1]", *_xwb(35), threshold=1.5),
+        raises(p, "threshold outside [0, 1]", *_xwb(35), threshold=1.5,
+               rules=("ps1.predict.threshold-range",)),
     ]
