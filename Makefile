@@ -13,16 +13,21 @@ $(STAMP): pyproject.toml
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# $(call apt-install,PACKAGE,TEST,WITHOUT): install a Debian package where we are root
+# and TEST fails; else say loudly what happens WITHOUT it (no commas in WITHOUT).
+define apt-install
+	@if $(2); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get install -y -qq $(1) >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(1) >/dev/null 2>&1)) || \
+		echo "WARNING: could not install $(1): $(3)"; \
+	else echo "WARNING: $(1) is missing and we are not root to install it: $(3)"; fi
+endef
+
 # bubblewrap isolates student code; install it where we are root, else fall back loudly.
 # Version 0.8 or later is needed to forbid user namespaces inside the sandbox.
 sandbox:
-	@if command -v bwrap >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		(apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
-		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1)) || \
-		echo "WARNING: could not install bubblewrap; student code will run without isolation"; \
-	else echo "WARNING: bubblewrap (bwrap) is missing and we are not root to install it;" \
-	          "student code will run in a plain subprocess with rlimits only"; fi
+	$(call apt-install,bubblewrap,command -v bwrap >/dev/null 2>&1,student code will run in a plain subprocess with rlimits only)
 	@if command -v bwrap >/dev/null 2>&1 && ! bwrap --help 2>&1 | grep -q -- --disable-userns; then \
 		echo "WARNING: bubblewrap $$(bwrap --version | cut -d' ' -f2) is older than 0.8;" \
 		     "student code can make user namespaces inside the sandbox"; fi
@@ -32,13 +37,7 @@ sandbox:
 # Debian's Chromium, for the browser test of the class report (Playwright drives it and
 # never downloads a browser of its own); without it that test is skipped, saying why.
 browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		(apt-get install -y -qq chromium >/dev/null 2>&1 || \
-		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) || \
-		echo "WARNING: could not install chromium; the browser test will be skipped"; \
-	else echo "WARNING: chromium is missing and we are not root to install it;" \
-	          "the browser test will be skipped"; fi
+	$(call apt-install,chromium,[ -x /usr/bin/chromium ],the browser test will be skipped)
 
 demo: $(STAMP) sandbox
 	$(BIN)/python -m autograder.demo --out demo-out
