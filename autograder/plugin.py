@@ -81,6 +81,7 @@ class Scoreboard:
         self.problems = {p.name: p for p in assignment.problem_results()}
         # the functions that may stand in for others' (the student kit has no reference)
         self.standins = assignment.standins if has_batteries() else ()
+        self.rescued: dict[str, list[str]] = {}  # function -> the wrong ones it was rescued from
         self.proxy: StudentProxy | None = None
         self.internal_errors: list[str] = []
         self.output = ""  # everything the student's code printed (kept up to OUTPUT_KEPT)
@@ -198,9 +199,20 @@ class Scoreboard:
             return ""
         if not standing:
             return ""
-        wrong = [g for g in standing
-                 if g in self.problems and not all(c.passed for c in self.problems[g].checks)]
+        wrong = self.rescued.setdefault(case.problem, [])
+        wrong += [g for g in self._wrong(standing) if g not in wrong]
         return standins.note(case.problem, standing, wrong)
+
+    def _wrong(self, names) -> list[str]:
+        """Those of ``names`` that failed a check so far; one that passed only thanks to
+        stand-ins counts as the functions that made it fail (predict, for a wrong sigmoid
+        inside a right neuron_forward)."""
+        wrong = []
+        for name in names:
+            checks = self.problems[name].checks if name in self.problems else []
+            found = [name] if not all(c.passed for c in checks) else self.rescued.get(name, [])
+            wrong += [g for g in found if g not in wrong]
+        return wrong
 
     # -- the result
 

@@ -95,7 +95,7 @@ class StudentProxy:
             found = self.worker.reaches(name, graded)
         except WorkerFailure:
             return []
-        return [g for g in found if g in self.worker.defined]
+        return [g for g in graded if g != name and g in found and g in self.worker.defined]
 
     def _failure(self, name: str, exc: Exception) -> CheckFailure:
         """The student-facing failure of a call that raised ``exc``."""
