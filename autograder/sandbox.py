@@ -262,7 +262,7 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
 
     def reaches(self, name: str, graded: list[str]) -> list[str]:
         """Which of ``graded`` the submission's ``name`` calls, as the worker reports it
-        (untrusted: see :mod:`standins`); only names from ``graded``, never ``name``."""
+        (untrusted: see :mod:`standins`)."""
         if not self.running:
             self.start()
         deadline, what = time.monotonic() + self.limits.call_timeout, f"{name}()"
@@ -271,7 +271,7 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
         found = reply.get("reaches") if isinstance(reply, dict) else None
         if not isinstance(found, list):
             self._fail("crashed", "the worker sent a malformed reply")
-        return [g for g in graded if g != name and g in found]
+        return [codec.clean(g, 100) for g in found[:len(graded)] if isinstance(g, str)]
 
     def _result(self, msg: dict, echo: bool) -> tuple:
         """``(result, args_after, kwargs_after)`` of a reply; keep its warnings."""

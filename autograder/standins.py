@@ -83,7 +83,7 @@ class StandIns:
     calls_left: int = MAX_CALLS
 
     @classmethod
-    def for_case(cls, case: Case, names) -> "StandIns":
+    def for_case(cls, case: Case, names) -> StandIns:
         """Stand-ins for ``names`` with argument bounds from ``case``'s own inputs."""
         ints, sizes = [MIN_INT], [MIN_SIZE]
         for leaf in _leaves(case.inputs()):
@@ -109,8 +109,8 @@ class StandIns:
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
         if sum(leaf.nbytes for leaf in _leaves(value) if isinstance(leaf, np.ndarray)) \
                 > codec.MAX_REPLY:
-            return {"raise": ["ValueError", f"the grader's stand-in for {name}() refused "
-                                            "to return so large a result"]}
+            too_large = f"the grader's stand-in for {name}() refused to return so large a result"
+            return {"raise": ["ValueError", too_large]}
         return {"return": value, "rngs": list(serve.generators([args, kwargs]))}
 
     def _refusal(self, name, args, kwargs) -> str | None:

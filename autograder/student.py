@@ -61,17 +61,19 @@ class StudentProxy:
             raise CheckFailure(f"your submission could not be loaded: {self.load_failure}")
         if self.load_error:
             raise CheckFailure(f"your file could not be loaded: {self.load_error}")
-        if name in self.timed_out:
+        problem, standins = self._standins
+        standins = standins if name == problem else None
+        # a call with stand-ins times out on its own: a looping dependency is not its fault
+        timing = name if standins is None else f"{name} with stand-ins"
+        if timing in self.timed_out:
             raise CheckFailure(f"{name}() timed out in an earlier test, so it was not run again")
         if name not in self.worker.defined and self.worker.running:
             raise CheckFailure(f"your submission does not define a function named {name}"
                                + self._unset_note(name))
-        problem, standins = self._standins
         try:
-            return self.worker.call_echo(name, args, kwargs, echo=echo,
-                                         standins=standins if name == problem else None)
+            return self.worker.call_echo(name, args, kwargs, echo=echo, standins=standins)
         except (StudentError, WorkerFailure) as exc:
-            failure = self._failure(name, exc)
+            failure = self._failure(name, exc, timing)
         raise failure
 
     @contextlib.contextmanager
@@ -89,7 +91,7 @@ class StudentProxy:
         (as its worker reports: untrusted); none when the submission cannot answer."""
         if not self.started:
             self.start()
-        if self.load_failure is not None or self.load_error or name in self.timed_out:
+        if self.load_failure is not None or self.load_error:
             return []
         try:
             found = self.worker.reaches(name, graded)
@@ -97,8 +99,9 @@ class StudentProxy:
             return []
         return [g for g in graded if g != name and g in found and g in self.worker.defined]
 
-    def _failure(self, name: str, exc: Exception) -> CheckFailure:
-        """The student-facing failure of a call that raised ``exc``."""
+    def _failure(self, name: str, exc: Exception, timing: str) -> CheckFailure:
+        """The student-facing failure of a call that raised ``exc``; a timeout puts
+        ``timing`` (the call's kind) in :attr:`timed_out`."""
         if isinstance(exc, StudentError):
             if exc.kind == "NotImplementedError":
                 return CheckFailure(f"{name}() is not implemented yet "
@@ -106,7 +109,7 @@ class StudentProxy:
             unset = _UNSET.match(exc.message) if exc.kind == "NameError" else None
             return Raised(exc.kind, exc.message + (self._unset_note(unset[1]) if unset else ""))
         if exc.status == "timeout":
-            self.timed_out.add(name)
+            self.timed_out.add(timing)
             return CheckFailure(f"{name}() did not return within "
                                 f"{self.worker.limits.call_timeout:g} s: is there an "
                                 "endless loop?")

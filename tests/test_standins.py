@@ -28,13 +28,13 @@ WRONG_SIGMOID = "def sigmoid(z):\n    return z * 0.0\n"
 
 
 def _grade(tmp_path: Path, code: str, points: dict, isolate: bool = True,
-           isolated: bool = True):
+           isolated: bool = True, limits: sandbox.Limits = LIMITS):
     """Grade the flattened reference with ``code`` appended (its definitions win)."""
     path = tmp_path / "submission.py"
     path.write_text(flatten.reference_source() + "\n" + textwrap.dedent(code))
     assignment = spec.Assignment("t", "t", points, tmp_path,
                                  standins=tuple(points) if isolate else ())
-    return grade_submission(path, assignment, limits=LIMITS, isolated=isolated)
+    return grade_submission(path, assignment, limits=limits, isolated=isolated)
 
 
 def _share(result) -> dict:
@@ -47,12 +47,20 @@ def test_a_right_function_keeps_its_points_when_what_it_calls_is_wrong(tmp_path)
     isolated = _grade(tmp_path, WRONG_SIGMOID, NEURON)
     assert _share(isolated) == {"sigmoid": 0.0, "neuron_forward": 1.0}
     forward = next(p for p in isolated.problems if p.name == "neuron_forward")
-    assert {c.message for c in forward.checks} - {""} == {  # "": passed with its own sigmoid
-        "`neuron_forward` is right when given a correct `sigmoid`; your `sigmoid` is wrong "
-        "(see above)"}
+    note = ("`neuron_forward` is right when given a correct `sigmoid`; your `sigmoid` is wrong "
+            "(see above)")
+    assert {c.message for c in forward.checks} - {""} == {note}  # "": passed on its own
     assert all(c.passed for c in forward.checks)
     # the option off: the one mistake costs both functions, as it used to
     assert _share(_grade(tmp_path, WRONG_SIGMOID, NEURON, isolate=False))["neuron_forward"] < 0.5
+
+
+def test_a_dependency_that_loops_costs_only_its_own_points(tmp_path):
+    """neuron_forward times out inside the endless sigmoid, then passes with a stand-in."""
+    loops = "def sigmoid(z):\n    while True:\n        pass\n"
+    result = _grade(tmp_path, loops, NEURON, limits=sandbox.Limits(call_timeout=2,
+                                                                   load_timeout=20))
+    assert _share(result) == {"sigmoid": 0.0, "neuron_forward": 1.0}
 
 
 def test_a_function_listed_before_what_it_calls_gets_no_stand_in(tmp_path):
@@ -196,7 +204,7 @@ relu = 3                   # not callable
 
 def _ns() -> dict:
     ns = {}
-    exec(NS_SOURCE, ns)
+    exec(NS_SOURCE, ns)  # noqa: S102  (a test submission)
     return ns
 
 
@@ -213,12 +221,12 @@ def test_reaches_walks_helpers_and_nested_code_and_stops_at_graded_functions():
 def test_stand_ins_are_bound_for_the_block_only_and_die_after_it():
     ns, asked = _ns(), []
     own = ns["sigmoid"]
-    with pytest.raises(ZeroDivisionError):
-        with serve.standing_in(ns, ["sigmoid", "undefined"], lambda *q: asked.append(q) or 7):
-            stub = ns["sigmoid"]
-            assert ns["neuron_forward"](np.ones((2, 1)), np.ones(1), 0.0) == 7
-            assert "undefined" not in ns
-            1 / 0
+    with pytest.raises(ZeroDivisionError), \
+            serve.standing_in(ns, ["sigmoid", "undefined"], lambda *q: asked.append(q) or 7):
+        stub = ns["sigmoid"]
+        assert ns["neuron_forward"](np.ones((2, 1)), np.ones(1), 0.0) == 7
+        assert "undefined" not in ns
+        raise ZeroDivisionError  # the call fails: its own functions come back all the same
     assert ns["sigmoid"] is own and asked[0][0] == "sigmoid"
     with pytest.raises(RuntimeError, match="only inside the call"):
         stub(1.0)
