@@ -253,7 +253,8 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
             if "callback" in msg:
                 self._send(enc(self._run_callback(msg, callbacks)), deadline, what)
             elif "standin" in msg:
-                self._send(enc(_answer_standin(standins, msg)), deadline, what)
+                left = deadline - time.monotonic()
+                self._send(enc(_answer_standin(standins, msg, left)), deadline, what)
             else:
                 break
         else:
@@ -304,11 +305,12 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
 
 
-def _answer_standin(standins, msg: dict) -> dict:
-    """The answer to a stand-in request: ``standins``' own, or a refusal without any."""
+def _answer_standin(standins, msg: dict, seconds: float) -> dict:
+    """The answer to a stand-in request, within ``seconds``: ``standins``' own, or a
+    refusal without any."""
     if standins is None:
         return {"raise": ["RuntimeError", "no stand-in was given to this call"]}
-    return standins.answer(msg.get("standin"), msg.get("args"), msg.get("kwargs"))
+    return standins.answer(msg.get("standin"), msg.get("args"), msg.get("kwargs"), seconds)
 
 
 def _register(table: list):

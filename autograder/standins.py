@@ -41,12 +41,16 @@ Security, in the terms of DESIGN.md's trust boundary:
   dimension, with floors of :data:`MIN_SIZE` and :data:`MIN_INT`, and integers whose
   product exceeds :data:`MAX_ELEMENTS`) and results larger than a worker's reply may
   be; a case may make at most :data:`MAX_CALLS` stand-in requests, and each counts,
-  with its time, against the call's callbacks and timeout.  An oracle on the case's
-  own inputs tells the student nothing a correct G would not.
+  with its time, against the call's callbacks and timeout: the reference is stopped
+  when the call's time runs out (:func:`time_limit`).  An oracle on the case's own
+  inputs tells the student nothing a correct G would not.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
+import threading
 
 import numpy as np
 
@@ -94,17 +98,19 @@ class StandIns:
                 ints.append(abs(int(leaf)))
         return cls(tuple(names), max(ints), max(sizes))
 
-    def answer(self, name, args, kwargs) -> dict:
+    def answer(self, name, args, kwargs, seconds: float | None = None) -> dict:
         """The reply to a stand-in request: ``{"return": value, "rngs": [...]}`` with the
         reference's result and its generator arguments as the call left them, or
-        ``{"raise": [type name, message]}``."""
+        ``{"raise": [type name, message]}``.  The reference may run for ``seconds``
+        (what is left of the call's time; None: no limit)."""
         why = self._refusal(name, args, kwargs)
         if why:
             return {"raise": ["RuntimeError" if name not in self.names else "ValueError",
                               f"the grader's stand-in for {str(name)[:100]}() {why}"]}
         self.calls_left -= 1
         try:
-            value = reference_function(name)(*args, **kwargs)
+            with time_limit(seconds, f"the grader's stand-in for {name}() ran out of time"):
+                value = reference_function(name)(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001  bad arguments from the student's code
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
         if sum(leaf.nbytes for leaf in _leaves(value) if isinstance(leaf, np.ndarray)) \
@@ -133,6 +139,30 @@ class StandIns:
         if product > MAX_ELEMENTS:
             return f"refused integer arguments whose product exceeds {MAX_ELEMENTS}"
         return None
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, message: str):
+    """Raise ``TimeoutError(message)`` in the block once ``seconds`` have passed.
+
+    A timer signal interrupts the reference's Python loops (``gradient_descent`` on
+    inputs the bounds allow may loop for minutes).  Python delivers signals to the
+    main thread only: elsewhere, or with ``seconds`` None, there is no limit.
+    """
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
 
 def _is_int(value) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,16 @@ def test_large_products_large_results_and_too_many_calls_are_refused():
     assert "return" in oracle.answer("sigmoid", [np.zeros(2)], {})
     assert f"more than {standins.MAX_CALLS} times" in \
         oracle.answer("sigmoid", [np.zeros(2)], {})["raise"][1]
+
+
+def test_the_reference_stops_when_the_calls_time_runs_out():
+    """Within the bounds, gradient_descent may loop for minutes: it stops at the deadline."""
+    X, y = np.random.default_rng(0).standard_normal((500, 2)), np.ones(500)
+    oracle = _oracle("gradient_descent", max_int=1000, max_size=1000)
+    start = time.monotonic()
+    reply = oracle.answer("gradient_descent", [X, y, np.zeros(2), 0.0],
+                          {"lr": 0.1, "epochs": 1000, "batch_size": 1}, seconds=0.3)
+    assert reply["raise"][0] == "TimeoutError" and time.monotonic() - start < 2
 
 
 def test_the_reference_refusing_bad_input_is_raised_in_the_students_code():
