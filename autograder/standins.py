@@ -90,7 +90,7 @@ class StandIns:
     def for_case(cls, case: Case, names) -> StandIns:
         """Stand-ins for ``names`` with argument bounds from ``case``'s own inputs."""
         ints, sizes = [MIN_INT], [MIN_SIZE]
-        for leaf in _leaves(case.inputs()):
+        for leaf in serve.leaves(case.inputs()):
             if isinstance(leaf, np.ndarray):
                 sizes.append(leaf.size)
                 ints += leaf.shape
@@ -113,11 +113,11 @@ class StandIns:
                 value = reference_function(name)(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001  bad arguments from the student's code
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
-        if sum(leaf.nbytes for leaf in _leaves(value) if isinstance(leaf, np.ndarray)) \
+        if sum(leaf.nbytes for leaf in serve.leaves(value) if isinstance(leaf, np.ndarray)) \
                 > codec.MAX_REPLY:
             too_large = f"the grader's stand-in for {name}() refused to return so large a result"
             return {"raise": ["ValueError", too_large]}
-        return {"return": value, "rngs": list(serve.generators([args, kwargs]))}
+        return {"return": value, "rngs": serve.generators([args, kwargs])}
 
     def _refusal(self, name, args, kwargs) -> str | None:
         """Why this request gets no answer, or None."""
@@ -128,7 +128,7 @@ class StandIns:
         if type(args) is not list or type(kwargs) is not dict:
             return "got malformed arguments"
         product = 1
-        for leaf in _leaves([args, kwargs]):
+        for leaf in serve.leaves([args, kwargs]):
             if isinstance(leaf, np.ndarray) and leaf.size > self.max_size:
                 return (f"refused an array of {leaf.size} elements (this test's inputs have "
                         f"at most {self.max_size})")
@@ -167,15 +167,6 @@ def time_limit(seconds: float | None, message: str):
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _leaves(value, depth: int = 0):
-    """The values inside ``value``'s lists, tuples and dict values (to the codec's depth)."""
-    if depth < codec.MAX_DEPTH and isinstance(value, (list, tuple, dict)):
-        for item in (value.values() if isinstance(value, dict) else value):
-            yield from _leaves(item, depth + 1)
-    else:
-        yield value
 
 
 def dependencies(problem: str, graded, student) -> list[str]:

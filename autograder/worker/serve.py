@@ -453,14 +453,19 @@ def answer(reply: dict, args, kwargs):
     return reply["return"]
 
 
-def generators(value, depth: int = 0):
-    """The ``numpy.random.Generator`` s inside ``value`` (lists, tuples, dict values),
+def leaves(value, depth: int = 0):
+    """The values inside ``value``'s lists, tuples and dict values (to the codec's depth),
     in order: both sides walk a stand-in's arguments alike."""
-    if isinstance(value, np.random.Generator):
-        yield value
-    elif depth < codec.MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+    if depth < codec.MAX_DEPTH and isinstance(value, (list, tuple, dict)):
         for item in (value.values() if isinstance(value, dict) else value):
-            yield from generators(item, depth + 1)
+            yield from leaves(item, depth + 1)
+    else:
+        yield value
+
+
+def generators(value) -> list:
+    """The ``numpy.random.Generator`` s among ``value``'s :func:`leaves`."""
+    return [leaf for leaf in leaves(value) if isinstance(leaf, np.random.Generator)]
 
 
 class StandIn:
