@@ -38,8 +38,8 @@ Security, in the terms of DESIGN.md's trust boundary:
 * **Bounded like every callback.**  The arguments are decoded with the codec's caps;
   the grader then refuses arguments larger than the case's own inputs (each array no
   larger than the case's largest, each integer no larger than its largest integer or
-  dimension, with floors of :data:`MIN_SIZE` and :data:`MIN_INT`, and integers whose
-  product exceeds :data:`MAX_ELEMENTS`) and results larger than a worker's reply may
+  dimension, with floors of :data:`MIN_SIZE` and :data:`MIN_INT`, and integer arguments
+  whose product exceeds :data:`MAX_ELEMENTS`) and results larger than a worker's reply may
   be; a case may make at most :data:`MAX_CALLS` stand-in requests, and each counts,
   with its time, against the call's callbacks and timeout: the reference is stopped
   when the call's time runs out (:func:`time_limit`).  An oracle on the case's own
@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import signal
 import threading
 
@@ -63,7 +64,7 @@ from .worker import codec, serve
 MAX_CALLS = 1000
 #: Floors of the argument bounds, for cases whose inputs are built inside their check.
 MIN_INT, MIN_SIZE = 1000, 10_000
-#: The largest product of a stand-in call's integer arguments (e.g. ``init_zeros(n, m)``).
+#: The largest product of a stand-in call's integer arguments (``init_zeros(n, m)``).
 MAX_ELEMENTS = 10**7
 
 
@@ -127,16 +128,14 @@ class StandIns:
             return f"was called more than {MAX_CALLS} times in one test"
         if type(args) is not list or type(kwargs) is not dict:
             return "got malformed arguments"
-        product = 1
         for leaf in serve.leaves([args, kwargs]):
             if isinstance(leaf, np.ndarray) and leaf.size > self.max_size:
                 return (f"refused an array of {leaf.size} elements (this test's inputs have "
                         f"at most {self.max_size})")
-            if _is_int(leaf):
-                if abs(int(leaf)) > self.max_int:
-                    return f"refused the integer {int(leaf)} (at most {self.max_int} here)"
-                product *= max(abs(int(leaf)), 1)
-        if product > MAX_ELEMENTS:
+            if _is_int(leaf) and abs(int(leaf)) > self.max_int:
+                return f"refused the integer {int(leaf)} (at most {self.max_int} here)"
+        sizes = [max(abs(int(v)), 1) for v in [*args, *kwargs.values()] if _is_int(v)]
+        if math.prod(sizes) > MAX_ELEMENTS:  # sizes such as init_zeros(n_in, n_out)
             return f"refused integer arguments whose product exceeds {MAX_ELEMENTS}"
         return None
 

@@ -156,6 +156,9 @@ def test_requests_the_case_could_not_make_are_refused(name, args, why):
 def test_large_products_large_results_and_too_many_calls_are_refused():
     big = _oracle("init_zeros", max_int=10**5)
     assert "product" in big.answer("init_zeros", [10**4, 10**4], {})["raise"][1]
+    assert "product" in big.answer("init_zeros", [10**4], {"n_out": 10**4})["raise"][1]
+    costs = list(range(100, 50, -1))  # a list of integers is data, not sizes
+    assert _oracle("early_stopping").answer("early_stopping", [costs, 3], {})["return"] == (49, 49)
     assert "so large a result" in big.answer("init_zeros", [5000, 1000], {})["raise"][1]
     oracle = _oracle("sigmoid")
     oracle.calls_left = 1
