@@ -197,17 +197,17 @@ def rescue(case: Case, student, graded) -> list[str] | None:
 
 def note(problem: str, standing: list[str], wrong: list[str]) -> str:
     """The student's note on a case that passed only with stand-ins for ``standing``;
-    ``wrong`` are those of them that failed a check of their own so far."""
-    given = _names(standing, "and")
+    ``wrong`` are the functions that failed checks of their own so far."""
+    given = f"`{problem}` is right when given a correct {_names(standing)}"
     if wrong:
-        return (f"`{problem}` is right when given a correct {given}; your "
-                f"{_names(wrong, 'and')} {'is' if len(wrong) == 1 else 'are'} wrong (see above)")
-    return (f"`{problem}` is right when given a correct {given}; with your own "
-            f"{_names(standing, 'and')} this test fails, so check {'it' if len(standing) == 1 else 'them'} "
+        verb = "is" if len(wrong) == 1 else "are"
+        return f"{given}; your {_names(wrong)} {verb} wrong (see above)"
+    them = "it" if len(standing) == 1 else "them"
+    return (f"{given}; with your own {_names(standing)} this test fails, so check {them} "
             "on inputs like this test's")
 
 
-def _names(names: list[str], joint: str) -> str:
+def _names(names: list[str]) -> str:
     """```a```, ```a` and `b```, ```a`, `b` and `c```."""
     quoted = [f"`{n}`" for n in names]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {joint} {quoted[-1]}"
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"

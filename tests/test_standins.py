@@ -125,6 +125,16 @@ def test_a_stand_in_refuses_arguments_larger_than_the_case_could_pass(tmp_path):
     assert all(c.message != "" for c in result.problems[1].checks if not c.passed)
 
 
+@pytest.mark.parametrize("standing, wrong, says", [
+    (["sigmoid", "bce_cost"], ["sigmoid"],
+     "`f` is right when given a correct `sigmoid` and `bce_cost`; your `sigmoid` is wrong"),
+    (["a", "b", "c"], ["a", "c"], "given a correct `a`, `b` and `c`; your `a` and `c` are wrong"),
+    (["neuron_forward"], [], "with your own `neuron_forward` this test fails, so check it on"),
+])
+def test_the_note_names_what_stood_in_and_what_is_wrong(standing, wrong, says):
+    assert says in standins.note("f", standing, wrong)
+
+
 # ---------------------------------------------------------------- the grader's answers
 
 def _oracle(*names, max_int=100, max_size=100):
