@@ -182,11 +182,13 @@ def rescue(case: Case, student, graded) -> list[str] | None:
 
     ``student`` is the :class:`student.StudentProxy`; ``graded`` the assignment's
     functions in order.  Returns the dependencies that stood in when the case passes
-    then; None when it fails again, or when there is nothing to stand in.
+    then; None when it fails again, or when there is nothing to stand in.  A function
+    that timed out is graded again only when one of its dependencies timed out too.
     """
     standing = dependencies(case.problem, graded, student)
-    if not standing:
-        return None
+    if not standing or (case.problem in student.timed_out
+                        and not student.timed_out.intersection(standing)):
+        return None  # nothing to stand in, or a timeout of its own: none of these loops
     try:
         with student.standing_in(case.problem, StandIns.for_case(case, standing)):
             run_case(case, student)

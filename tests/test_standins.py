@@ -64,6 +64,29 @@ def test_a_dependency_that_loops_costs_only_its_own_points(tmp_path):
     assert _share(result) == {"sigmoid": 0.0, "neuron_forward": 1.0}
 
 
+class _TimedOut:
+    """A student whose neuron_forward timed out, and whose sigmoid did or did not."""
+
+    def __init__(self, timed_out):
+        self.timed_out, self.ran = set(timed_out), False
+
+    def reaches(self, name, graded):
+        return ["sigmoid"]
+
+    def standing_in(self, problem, oracle):
+        self.ran = True
+        raise standins.CheckFailure("graded again")
+
+
+@pytest.mark.parametrize("timed_out, again", [({"neuron_forward"}, False),
+                                              ({"neuron_forward", "sigmoid"}, True)])
+def test_a_timeout_is_graded_again_only_when_a_dependency_timed_out_too(timed_out, again):
+    student = _TimedOut(timed_out)
+    case = Case("neuron_forward", "c", (np.ones((2, 1)), np.ones(1), 0.0))
+    assert standins.rescue(case, student, ["sigmoid", "neuron_forward"]) is None
+    assert student.ran == again
+
+
 def test_a_function_listed_before_what_it_calls_gets_no_stand_in(tmp_path):
     """A stand-in for G is offered only after G's own cases: never to a function before it."""
     result = _grade(tmp_path, WRONG_SIGMOID, {"neuron_forward": 1.0, "sigmoid": 1.0})
