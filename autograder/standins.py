@@ -7,7 +7,9 @@ G in the submission's namespace to a stub that asks the grader, and the grader
 answers with the reference's ``G`` on the stub's arguments.  F's case is awarded if
 it passes then, with a note: "`neuron_cost` is right when given a correct
 `bce_cost`; your `bce_cost` is wrong (see above)".  G's own cases are graded as
-always.  A correct F never fails, so it never pays for the second run.
+always.  A correct F never fails, so it never pays for the second run.  Only the TA
+side has stand-ins (``[grading] isolate_dependencies``): the student kit has no
+reference, so ``autograder check`` and the notebook's check cells still fail F too.
 
 Which G a function calls is derived, not declared: the worker walks the global names
 of F's code and of the submission's helpers that F calls (:func:`serve.reaches`).
