@@ -44,10 +44,10 @@ class AuditRow:
 
 
 def _grade_variant(job):
-    problem, source, folder, limits, seeds = job
+    problem, source, folder, limits, seeds, standins = job
     path = Path(folder) / f"{problem}_{abs(hash(source)):x}.py"
     path.write_text(source, encoding="utf-8")
-    one = spec.Assignment("audit", "audit", {problem: 1.0}, Path(folder))
+    one = spec.Assignment("audit", "audit", {problem: 1.0}, Path(folder), standins=standins)
     registry = batteries()
     make = registry[problem]
     if seeds:  # this process's registry only, and only for this grading
@@ -107,7 +107,12 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
           jobs: int | None = None, wrong: bool = True, seeds=()) -> list[AuditRow]:
     """Grade every wrong (unless ``wrong=False``) and correct variant of each
     function of ``assignment``, in parallel.  With ``seeds``, each grading also
-    runs the statistical cases drawn with each of those seeds (:func:`with_seeds`)."""
+    runs the statistical cases drawn with each of those seeds (:func:`with_seeds`).
+
+    Each variant is graded as ``assignment`` grades it, with the same stand-ins
+    (see :mod:`standins`): a wrong variant must be caught even when its failed
+    cases are graded again with trusted stand-ins for the functions it calls.
+    """
     batteries()  # registers the batteries and, through them, the known mistakes
     names = list(assignment.points)
     variants = [(p, "wrong", m.message, m.fn) for p in names for m in MISTAKES.get(p, [])
@@ -117,8 +122,8 @@ def audit(assignment: spec.Assignment, limits: sandbox.Limits = sandbox.Limits()
     rows = {p: AuditRow(p) for p in names}
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp, \
             cf.ProcessPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits, tuple(seeds))
-                 for p, _, _, fn in variants]
+        jobs_ = [(p, flatten.submission_with(p, fn), tmp, limits, tuple(seeds),
+                  assignment.standins) for p, _, _, fn in variants]
         for (problem, kind, message, _), result in zip(variants, pool.map(_grade_variant, jobs_)):
             row = rows[problem]
             if kind == "right":

@@ -210,7 +210,8 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
 
     # -- calls
 
-    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
+    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True,
+                  standins=None):
         """Call ``name(*args, **kwargs)``; return ``(result, args_after, kwargs_after)``.
 
         With ``echo`` the worker sends back the arguments as the call left them,
@@ -219,7 +220,9 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
 
         Functions and other objects of the grader's in the arguments (an optimizer,
         a ``fit`` function, a fitted model) stay here; the worker gets stand-ins
-        that call back.
+        that call back.  ``standins`` (a :class:`standins.StandIns`) replaces, for
+        this call only, the submission's functions it names with stand-ins that
+        it answers here; without it every stand-in request is refused.
 
         Raises
         ------
@@ -234,9 +237,11 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
         callbacks, handles = [], []
         enc = functools.partial(codec.encode, to_callback=_register(callbacks),
                                 to_handle=_register(handles))
-        self._send(enc({"call": name, "args": list(args), "kwargs": dict(kwargs), "echo": echo}),
-                   deadline, what)
-        for _ in range(MAX_CALLBACKS + 1):
+        request = {"call": name, "args": list(args), "kwargs": dict(kwargs), "echo": echo}
+        if standins is not None:
+            request["standins"] = list(standins.names)
+        self._send(enc(request), deadline, what)
+        for _ in range(MAX_CALLBACKS + 1):  # callbacks and stand-in requests alike
             msg = self._receive(deadline, what, handles)
             if not isinstance(msg, dict):
                 break
@@ -245,12 +250,29 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
             error = msg.get("error")
             if isinstance(error, list) and len(error) == 2:
                 raise StudentError(codec.clean(error[0], 100), codec.clean(error[1], 500))
-            if "callback" not in msg:
+            if "callback" in msg:
+                self._send(enc(self._run_callback(msg, callbacks)), deadline, what)
+            elif "standin" in msg:
+                left = deadline - time.monotonic()
+                self._send(enc(_answer_standin(standins, msg, left)), deadline, what)
+            else:
                 break
-            self._send(enc(self._run_callback(msg, callbacks)), deadline, what)
         else:
             self._fail("timeout", f"{what} made more than {MAX_CALLBACKS} callbacks")
         self._fail("crashed", "the worker sent a malformed reply")
+
+    def reaches(self, name: str, graded: list[str]) -> list[str]:
+        """Which of ``graded`` the submission's ``name`` calls, as the worker reports it
+        (untrusted: see :mod:`standins`)."""
+        if not self.running:
+            self.start()
+        deadline, what = time.monotonic() + self.limits.call_timeout, f"{name}()"
+        self._send(codec.encode({"reaches": name, "graded": list(graded)}), deadline, what)
+        reply = self._receive(deadline, what)
+        found = reply.get("reaches") if isinstance(reply, dict) else None
+        if not isinstance(found, list):
+            self._fail("crashed", "the worker sent a malformed reply")
+        return [codec.clean(g, 100) for g in found[:len(graded)] if isinstance(g, str)]
 
     def _result(self, msg: dict, echo: bool) -> tuple:
         """``(result, args_after, kwargs_after)`` of a reply; keep its warnings."""
@@ -281,6 +303,14 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
             return {"return": callbacks[index](*args, **kwargs)}
         except Exception as exc:  # a bad argument from the student's code
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
+
+
+def _answer_standin(standins, msg: dict, seconds: float) -> dict:
+    """The answer to a stand-in request, within ``seconds``: ``standins``' own, or a
+    refusal without any."""
+    if standins is None:
+        return {"raise": ["RuntimeError", "no stand-in was given to this call"]}
+    return standins.answer(msg.get("standin"), msg.get("args"), msg.get("kwargs"), seconds)
 
 
 def _register(table: list):

@@ -12,6 +12,8 @@ An instructor edits ``assignments/<name>/assignment.toml``::
     cell_timeout = 20   # seconds per notebook cell
     load_timeout = 120  # seconds for the whole load
     robustness = 0.1    # each function's share of points for bad input, dtype and purity
+    isolate_dependencies = true  # grade each function with trusted stand-ins for the
+                                 # graded functions listed before it (see standins.py)
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ ASSIGNMENTS_DIR = Path(os.environ.get("AUTOGRADER_ASSIGNMENTS",
 #: The keys of an assignment's optional ``[grading]`` table: loading budgets, in seconds,
 #: and the robustness share.
 TIMEOUT_KEYS = ("cell_timeout", "load_timeout")
-GRADING_KEYS = (*TIMEOUT_KEYS, "robustness")
+GRADING_KEYS = (*TIMEOUT_KEYS, "robustness", "isolate_dependencies")
 
 
 class SpecError(ValueError):
@@ -55,6 +57,11 @@ class Assignment:
         The ``[grading]`` table's ``robustness``, in [0, 1]: the share of each
         function's points that goes to its robustness cases (see
         :class:`autograder.results.ProblemResult`).
+    standins : tuple of str, default=()
+        The functions whose trusted stand-ins may replace the student's own in a
+        failed case of a function listed after them (see :mod:`autograder.standins`),
+        in order: every graded function with ``[grading] isolate_dependencies = true``,
+        none without.
     """
 
     name: str
@@ -63,6 +70,7 @@ class Assignment:
     folder: Path
     timeouts: dict = dataclasses.field(default_factory=dict)
     robustness: float = DEFAULT_ROBUSTNESS
+    standins: tuple = ()
 
     @property
     def max_points(self) -> float:
@@ -117,7 +125,17 @@ def load(name_or_path: str | os.PathLike) -> Assignment:
     grading = data.get("grading", {})
     return Assignment(folder.name, str(data.get("title", folder.name)),
                       {k: float(v) for k, v in points.items()}, folder,
-                      _timeouts(grading, path), _robustness(grading, path))
+                      _timeouts(grading, path), _robustness(grading, path),
+                      tuple(points) if _isolate(grading, path) else ())
+
+
+def _isolate(grading, path: Path) -> bool:
+    """The ``[grading]`` table's ``isolate_dependencies``, checked: true or false."""
+    value = grading.get("isolate_dependencies", False)
+    if not isinstance(value, bool):
+        raise SpecError(f"{path}: [grading] isolate_dependencies must be true or false, "
+                        f"got {value!r}")
+    return value
 
 
 def _robustness(grading, path: Path) -> float:

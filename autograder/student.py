@@ -7,6 +7,7 @@ without pytest.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import re
 import traceback
 
@@ -32,6 +33,7 @@ class StudentProxy:
         self.load_failure: WorkerFailure | None = None
         self.timed_out: set[str] = set()
         self.started = False
+        self._standins: tuple = (None, None)  # (function, StandIns) while standing_in
 
     def start(self) -> None:
         """Load the submission once, remembering a failure instead of raising."""
@@ -59,19 +61,47 @@ class StudentProxy:
             raise CheckFailure(f"your submission could not be loaded: {self.load_failure}")
         if self.load_error:
             raise CheckFailure(f"your file could not be loaded: {self.load_error}")
-        if name in self.timed_out:
+        problem, standins = self._standins
+        standins = standins if name == problem else None
+        # a call with stand-ins times out on its own: a looping dependency is not its fault
+        timing = name if standins is None else f"{name} with stand-ins"
+        if timing in self.timed_out:
             raise CheckFailure(f"{name}() timed out in an earlier test, so it was not run again")
         if name not in self.worker.defined and self.worker.running:
             raise CheckFailure(f"your submission does not define a function named {name}"
                                + self._unset_note(name))
         try:
-            return self.worker.call_echo(name, args, kwargs, echo=echo)
+            return self.worker.call_echo(name, args, kwargs, echo=echo, standins=standins)
         except (StudentError, WorkerFailure) as exc:
-            failure = self._failure(name, exc)
+            failure = self._failure(name, exc, timing)
         raise failure
 
-    def _failure(self, name: str, exc: Exception) -> CheckFailure:
-        """The student-facing failure of a call that raised ``exc``."""
+    @contextlib.contextmanager
+    def standing_in(self, problem: str, standins):
+        """While the block runs, every call of ``problem`` gets ``standins`` (a
+        :class:`standins.StandIns`) for the functions it names."""
+        self._standins = (problem, standins)
+        try:
+            yield
+        finally:
+            self._standins = (None, None)
+
+    def reaches(self, name: str, graded: list[str]) -> list[str]:
+        """The functions of ``graded`` that the submission defines and its ``name`` calls
+        (as its worker reports: untrusted); none when the submission cannot answer."""
+        if not self.started:
+            self.start()
+        if self.load_failure is not None or self.load_error:
+            return []
+        try:
+            found = self.worker.reaches(name, graded)
+        except WorkerFailure:
+            return []
+        return [g for g in graded if g != name and g in found and g in self.worker.defined]
+
+    def _failure(self, name: str, exc: Exception, timing: str) -> CheckFailure:
+        """The student-facing failure of a call that raised ``exc``; a timeout puts
+        ``timing`` (the call's kind) in :attr:`timed_out`."""
         if isinstance(exc, StudentError):
             if exc.kind == "NotImplementedError":
                 return CheckFailure(f"{name}() is not implemented yet "
@@ -79,7 +109,7 @@ class StudentProxy:
             unset = _UNSET.match(exc.message) if exc.kind == "NameError" else None
             return Raised(exc.kind, exc.message + (self._unset_note(unset[1]) if unset else ""))
         if exc.status == "timeout":
-            self.timed_out.add(name)
+            self.timed_out.add(timing)
             return CheckFailure(f"{name}() did not return within "
                                 f"{self.worker.limits.call_timeout:g} s: is there an "
                                 "endless loop?")
@@ -105,14 +135,23 @@ class StudentProxy:
 
 
 def check_result(case, weight: float, exc: BaseException | None,
-                 passed: bool | None = None) -> CheckResult:
+                 passed: bool | None = None, rescued: str = "") -> CheckResult:
     """The :class:`CheckResult` of ``case``, from the exception its check raised (if any).
 
     A :class:`CheckFailure` is the student's; anything else is a defect of the
     grader's, which the student sees only as "could not run", with the
     traceback kept for TAs.  A failed hidden case's message is grader-written
     words only (:func:`hidden_message`); the full text goes to the TA-only log.
+    ``rescued`` is the note of a case that failed (``exc``) but passed when graded
+    again with stand-ins (:func:`standins.note`): it passes, with that note as its
+    message, and the first failure in the TA-only log.
     """
+    if rescued:
+        result = CheckResult(case.problem, case.name, case.hidden, weight, True,
+                             robust=case.robust)
+        first = exc.message if isinstance(exc, CheckFailure) else str(exc)
+        result.message, result.log = rescued, f"{rescued}; with the student's own: {first}"
+        return result
     passed = exc is None if passed is None else passed
     result = CheckResult(case.problem, case.name, case.hidden, weight, passed, robust=case.robust)
     if isinstance(exc, CheckFailure):

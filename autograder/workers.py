@@ -8,6 +8,7 @@ and :class:`InProcessWorker` over a notebook's own namespace (``autograder.noteb
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from abc import abstractmethod
 from pathlib import Path
@@ -79,9 +80,17 @@ class Worker(Protocol):
         """Load the submission (again), in a fresh worker where there is one."""
 
     @abstractmethod
-    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True) -> tuple:
+    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True,
+                  standins=None) -> tuple:
         """``(result, args_after, kwargs_after)`` of ``name(*args, **kwargs)``; the last
-        two are None without ``echo``.  Raises StudentError or WorkerFailure."""
+        two are None without ``echo``.  ``standins`` (a :class:`standins.StandIns`)
+        replaces the functions it names with trusted stand-ins for this call only.
+        Raises StudentError or WorkerFailure."""
+
+    @abstractmethod
+    def reaches(self, name: str, graded: list[str]) -> list[str]:
+        """Which of ``graded`` the submission's ``name`` calls, directly or through its
+        helpers (see :func:`serve.reaches`), as the worker reports it: untrusted."""
 
     @abstractmethod
     def close_process(self) -> None:
@@ -146,21 +155,29 @@ class InProcessWorker(Worker):
     def _serve(self, namespace: dict) -> None:
         self.ns, self.defined = namespace, serve.defined_functions(namespace)
 
-    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True):
+    def call_echo(self, name: str, args: tuple, kwargs: dict, echo: bool = True,
+                  standins=None):
         if not self.running:
             self.start()
         fn = self.ns.get(name)
         if not callable(fn):
             raise StudentError("NameError", f"the submission defines no function {name!r}")
         args, kwargs = copy.deepcopy((list(args), dict(kwargs)))
+        names = standins.names if standins is not None else ()
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, \
+                    serve.standing_in(self.ns, names, functools.partial(_ask, standins)):
                 warnings.simplefilter("always")
                 result = fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001
             raise StudentError(type(exc).__name__, str(exc)) from None
         self.last_warnings = [str(w.message) for w in caught[:5]]
         return (result, args, kwargs) if echo else (result, None, None)
+
+    def reaches(self, name: str, graded: list[str]) -> list[str]:
+        if not self.running:
+            self.start()
+        return serve.reaches(self.ns, name, list(graded))
 
     def close_process(self) -> None:
         if not self.given:
@@ -171,3 +188,10 @@ class InProcessWorker(Worker):
 
     def output(self, limit: int = 4000) -> str:
         return ""
+
+
+def _ask(standins, name: str, args: tuple, kwargs: dict):
+    """A stand-in's question, answered in this process as the sandbox's grader answers it:
+    on copies of the arguments, whose generators the answer then advances."""
+    sent_args, sent_kwargs = copy.deepcopy((list(args), dict(kwargs)))
+    return serve.answer(standins.answer(name, sent_args, sent_kwargs), args, kwargs)

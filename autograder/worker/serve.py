@@ -10,11 +10,16 @@ Protocol (frames of :mod:`codec`), grader -> worker:
 * ``{"load": file, "definitions_only": [keys]}`` once: the submission, in the
   working directory (the worker may be started before its submission is known),
   and the cells to run with only their definitions (see :func:`definitions`)
-* ``{"call": name, "args": [...], "kwargs": {...}, "echo": bool}``; with echo,
-  the reply also carries the arguments as the call left them
-* ``{"return": value}`` / ``{"raise": [type name, message]}``: the answer to a
-  callback; a built-in exception type is raised as itself, so the student's
-  code sees what it would see in-process
+* ``{"call": name, "args": [...], "kwargs": {...}, "echo": bool[, "standins": [names]]}``;
+  with echo, the reply also carries the arguments as the call left them; each
+  name in ``standins`` is rebound, for this call only, to a :class:`StandIn` that
+  asks the grader (see :func:`standing_in`)
+* ``{"reaches": name, "graded": [names]}``: which of ``graded`` the function
+  ``name`` calls (see :func:`reaches`)
+* ``{"return": value[, "rngs": [generators]]}`` / ``{"raise": [type name, message]}``:
+  the answer to a callback or a stand-in; a built-in exception type is raised as
+  itself, so the student's code sees what it would see in-process; ``rngs`` are
+  the stand-in's generator arguments as its call left them
 
 worker -> grader:
 
@@ -28,11 +33,15 @@ worker -> grader:
   that only the skipped part of a definitions-only cell would have set
 * ``{"result": value[, "after": [args, kwargs]][, "warnings": [...]]}`` or ``{"error": [type, message]}`` per call
 * ``{"callback": i, "args": [...], "kwargs": {...}}`` while a call runs
+* ``{"standin": name, "args": [...], "kwargs": {...}}`` while a call runs: a stand-in
+  asks the grader for the reference's ``name`` on these arguments
+* ``{"reaches": [names]}`` per ``reaches`` request
 """
 from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import importlib.abc
 import importlib.util
 import json
@@ -51,10 +60,12 @@ else:                    # run as a script inside the sandbox, without site:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.path.extend(sys.argv[3:])  # where numpy lives
     import codec  # noqa: E402  (stdlib + numpy only)
+import numpy as np  # (found through the path above, in the sandbox)
 
 SKIP_TAG = "autograder-skip"
 MAX_ERRORS = 20  # load errors reported (a notebook keeps going past each)
 MAX_UNSET = 200  # globals reported as left unset by definitions-only cells
+MAX_CODES = 1000  # code objects :func:`reaches` walks (a function, its helpers, nested code)
 _MAGIC = re.compile(r"^\s*[%!]")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w, ]+=\s*!")
 _TIMED = re.compile(r"^(\s*)%(?:time|timeit)\s+(.*)$")  # %time stmt
@@ -379,14 +390,12 @@ class Server:
 
     def callback(self, index, args, kwargs):
         self.send({"callback": index, "args": list(args), "kwargs": dict(kwargs)})
-        reply = self.receive()
-        if "raise" in reply:
-            kind, message = (list(reply["raise"]) + ["", ""])[:2]
-            error = getattr(builtins, str(kind), None)
-            if not (isinstance(error, type) and issubclass(error, Exception)):
-                error, message = RuntimeError, f"{kind}: {message}"
-            raise error(message)
-        return reply["return"]
+        return answer(self.receive(), args, kwargs)
+
+    def stand_in(self, name, args, kwargs):
+        """Ask the grader for the reference's ``name`` on these arguments (see :class:`StandIn`)."""
+        self.send({"standin": name, "args": list(args), "kwargs": dict(kwargs)})
+        return answer(self.receive(), args, kwargs)
 
     def serve_forever(self) -> None:
         while True:
@@ -397,13 +406,16 @@ class Server:
             self.send(self.handle(request))
 
     def handle(self, request) -> dict:
+        if "reaches" in request:
+            return {"reaches": reaches(self.ns, request["reaches"], request.get("graded", ()))}
         name = request.get("call")
         fn = self.ns.get(name)
         if not callable(fn):
             return {"error": ["NameError", f"the submission defines no function {name!r}"]}
         args, kwargs = request.get("args", []), request.get("kwargs", {})
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, \
+                    standing_in(self.ns, request.get("standins", ()), self.stand_in):
                 warnings.simplefilter("always")
                 reply = {"result": fn(*args, **kwargs)}
             if caught:  # e.g. "overflow encountered in exp": a check may forbid it
@@ -418,6 +430,101 @@ class Server:
                           if fr.filename in labels), "")
             kind, message = _error(exc)
             return {"error": [kind, message + where]}
+
+
+# ---------------------------------------------------------------- stand-ins
+
+def answer(reply: dict, args, kwargs):
+    """The value of the grader's reply to a callback or a stand-in; raise what it says to raise.
+
+    A stand-in's reply also carries its generator arguments as the reference's call
+    left them: their states are copied into the caller's, so the draws advance as a
+    real call's would.
+    """
+    if "raise" in reply:
+        kind, message = (list(reply["raise"]) + ["", ""])[:2]
+        error = getattr(builtins, str(kind), None)
+        if not (isinstance(error, type) and issubclass(error, Exception)):
+            error, message = RuntimeError, f"{kind}: {message}"
+        raise error(message)
+    for mine, after in zip(generators([args, kwargs]), reply.get("rngs", ())):
+        if isinstance(after, np.random.Generator):
+            mine.bit_generator.state = after.bit_generator.state
+    return reply["return"]
+
+
+def leaves(value, depth: int = 0):
+    """The values inside ``value``'s lists, tuples and dict values (to the codec's depth),
+    in order: both sides walk a stand-in's arguments alike."""
+    if depth < codec.MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        for item in (value.values() if isinstance(value, dict) else value):
+            yield from leaves(item, depth + 1)
+    else:
+        yield value
+
+
+def generators(value) -> list:
+    """The ``numpy.random.Generator`` s among ``value``'s :func:`leaves`."""
+    return [leaf for leaf in leaves(value) if isinstance(leaf, np.random.Generator)]
+
+
+class StandIn:
+    """Stands in a submission's namespace, during one call, for one of its graded functions.
+
+    Calling it asks the grader for the reference's result (``ask(name, args,
+    kwargs)``).  After its call it refuses; the grader, which alone holds the
+    reference, refuses too, whatever the student's code does to this object.
+    """
+
+    def __init__(self, name: str, ask):
+        self.__name__ = self.__qualname__ = name
+        self._ask, self.live = ask, True
+
+    def __call__(self, *args, **kwargs):
+        if not self.live:
+            raise RuntimeError(f"the grader's stand-in for {self.__name__}() works only "
+                               "inside the call it was given to")
+        return self._ask(self.__name__, args, kwargs)
+
+
+@contextlib.contextmanager
+def standing_in(ns: dict, names, ask):
+    """Rebind each of ``names`` that ``ns`` defines to a :class:`StandIn` while the block
+    runs; restore the student's own functions afterwards, also when the block raises."""
+    saved = {name: ns[name] for name in names if type(name) is str and name in ns}
+    stubs = [StandIn(name, ask) for name in saved]
+    ns.update((stub.__name__, stub) for stub in stubs)
+    try:
+        yield
+    finally:
+        ns.update(saved)
+        for stub in stubs:
+            stub.live = False
+
+
+def reaches(ns: dict, name: str, graded) -> list[str]:
+    """The functions among ``graded`` that ``ns[name]`` calls by their global names.
+
+    Walks the global names (``co_names``) of the function's code, of the code nested
+    in it, and of the submission's other functions it calls (helpers), transitively;
+    graded functions end the walk, since a stand-in replaces each whole.
+    """
+    graded = {g for g in graded if type(g) is str} if isinstance(graded, (list, tuple)) else set()
+    found, seen = set(), set()
+    todo = [getattr(ns.get(name), "__code__", None)]
+    while todo and len(seen) < MAX_CODES:
+        code = todo.pop()
+        if not isinstance(code, types.CodeType) or code in seen:
+            continue
+        seen.add(code)
+        todo += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+        for used in code.co_names:
+            fn = ns.get(used)
+            if used in graded and used != name and callable(fn):
+                found.add(used)
+            elif isinstance(fn, types.FunctionType) and fn.__globals__ is ns:
+                todo.append(fn.__code__)
+    return sorted(found)
 
 
 def defined_functions(ns: dict) -> list[str]:
