@@ -113,6 +113,9 @@ class Shown:
         What went wrong (empty when passed).
     diagnosis : str
         The likely mistake, or empty.
+    note : str
+        A grader's remark on a passed check (it passed with trusted stand-ins for
+        the functions it calls), or empty.
     """
 
     name: str
@@ -123,16 +126,22 @@ class Shown:
     max_points: float
     text: str = ""
     diagnosis: str = ""
+    note: str = ""
 
     @property
     def label(self) -> str:
         """``"hidden test, robustness"``, ``"test, mathematics"``, ..."""
         return f"{'hidden test' if self.hidden else 'test'}, {self.part}"
 
+    @property
+    def remarkable(self) -> bool:
+        """Failed, or passed with a note: worth a line in the feedback."""
+        return not self.passed or bool(self.note)
+
     def sentence(self) -> str:
-        """What failed and the likely mistake, in one line (empty when passed)."""
+        """What failed and the likely mistake, or the note of a pass, in one line."""
         if self.passed:
-            return ""
+            return f"passed: {self.note}" if self.note else ""
         return self.text + (f" — likely mistake: {self.diagnosis}" if self.diagnosis else "")
 
 
@@ -150,7 +159,8 @@ def shown(problem: ProblemResult, check: CheckResult) -> Shown:
     worth = round(problem.check_max(check), 4)
     return Shown(clean(check.name), check.hidden, check.passed, check.part,
                  worth if check.passed else 0.0, worth, clean(student_text(check)),
-                 clean(check.diagnosis or "") if not check.passed else "")
+                 clean(check.diagnosis or "") if not check.passed else "",
+                 clean(check.note) if check.passed else "")
 
 
 def shown_checks(problem: ProblemResult) -> list[Shown]:
@@ -177,11 +187,11 @@ def markdown(r: SubmissionResult, assignment: Assignment) -> str:
               for p in r.problems]
     lines.append("")
     for p in r.problems:
-        failed = [s for s in shown_checks(p) if not s.passed]
-        if failed:
+        said = [s for s in shown_checks(p) if s.remarkable]
+        if said:
             lines += [f"## `{p.name}`: {p.points:g} / {p.max_points:g} ({p.split()})", ""]
-            for s in failed:
-                lines.append(f"- **{s.name}** ({s.label}): {s.text}")
+            for s in said:
+                lines.append(f"- **{s.name}** ({s.label}): {s.text or s.sentence()}")
                 if s.diagnosis:
                     lines.append(f"  - *Likely mistake:* {s.diagnosis}")
             lines.append("")
@@ -205,14 +215,15 @@ def html(r: SubmissionResult, assignment: Assignment) -> str:
              f"<td>{e(p.split())}</td></tr>" for p in r.problems]
     body.append("</table>")
     for p in r.problems:
-        failed = [s for s in shown_checks(p) if not s.passed]
-        if failed:
+        said = [s for s in shown_checks(p) if s.remarkable]
+        if said:
             body.append(f"<h2><code>{e(p.name)}</code>: {p.points:g} / {p.max_points:g} "
                         f"({e(p.split())})</h2><ul>")
-            for s in failed:
+            for s in said:
                 mistake = (f"<ul><li><i>Likely mistake:</i> {e(s.diagnosis)}</li></ul>"
                            if s.diagnosis else "")
-                body.append(f"<li><b>{e(s.name)}</b> ({e(s.label)}): {e(s.text)}{mistake}</li>")
+                body.append(f"<li><b>{e(s.name)}</b> ({e(s.label)}): "
+                            f"{e(s.text or s.sentence())}{mistake}</li>")
             body.append("</ul>")
     if all_passed(r):
         body.append("<p>Every test passed. Well done!</p>")
@@ -273,6 +284,8 @@ def notebook_check(problem: ProblemResult) -> str:
     lines = []
     for s in checks:
         lines.append(f"{'PASS' if s.passed else 'FAIL'}  {name}: {s.name}")
+        if s.note:
+            lines.append(f"      {s.note}")
         if not s.passed:
             lines.append(f"      {s.text}")
             if s.diagnosis:
@@ -294,5 +307,5 @@ def problem_summary(problem: ProblemResult) -> str:
     notebook's ``grade`` cell, and nbgrader's test cells)."""
     lines = [f"{problem.name}: {problem.points:g} / {problem.max_points:g} points "
              f"({problem.split()})"]
-    lines += [f"  - {s.name}: {s.sentence()}" for s in shown_checks(problem) if not s.passed]
+    lines += [f"  - {s.name}: {s.sentence()}" for s in shown_checks(problem) if s.remarkable]
     return "\n".join(lines)

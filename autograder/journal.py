@@ -48,8 +48,8 @@ from .submissions import Submission, Unreadable, read_bytes
 _HERE = Path(__file__).resolve().parent
 #: The engine's files that decide a grade, besides the reference: the batteries,
 #: the known mistakes, the checks and the session that runs them.
-BATTERY_SOURCES = ("problems", "mistakes", "cases.py", "checks.py", "diagnosis.py",
-                   "plugin.py", "battery.py")
+BATTERY_SOURCES = ("problems", "mistakes", "cases.py", "checks.py", "diagnosis.py", "standins.py",
+                   "student.py", "plugin.py", "battery.py")
 
 
 def battery_version(assignment, limits) -> str:

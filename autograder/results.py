@@ -41,6 +41,9 @@ class CheckResult:
         Grader-side detail for TAs (never shown to students).
     robust : bool
         A robustness case (bad input, dtype, purity); else mathematics.
+    note : str
+        A grader-written remark on a passed check: one that passed only with
+        trusted stand-ins for the graded functions it calls (:mod:`standins`).
     """
 
     problem: str
@@ -52,6 +55,7 @@ class CheckResult:
     diagnosis: str | None = None
     log: str = ""
     robust: bool = False
+    note: str = ""
 
     @property
     def part(self) -> str:

@@ -143,14 +143,14 @@ def check_result(case, weight: float, exc: BaseException | None,
     traceback kept for TAs.  A failed hidden case's message is grader-written
     words only (:func:`hidden_message`); the full text goes to the TA-only log.
     ``rescued`` is the note of a case that failed (``exc``) but passed when graded
-    again with stand-ins (:func:`standins.note`): it passes, with that note as its
-    message, and the first failure in the TA-only log.
+    again with stand-ins (:func:`standins.note`): it passes, with that note, and the
+    first failure in the TA-only log.
     """
     if rescued:
         result = CheckResult(case.problem, case.name, case.hidden, weight, True,
                              robust=case.robust)
         first = exc.message if isinstance(exc, CheckFailure) else str(exc)
-        result.message, result.log = rescued, f"{rescued}; with the student's own: {first}"
+        result.note, result.log = rescued, f"{rescued}; with the student's own: {first}"
         return result
     passed = exc is None if passed is None else passed
     result = CheckResult(case.problem, case.name, case.hidden, weight, passed, robust=case.robust)

@@ -58,7 +58,7 @@ def lost(tmp_path: Path, name: str, source: str) -> dict[str, str]:
     result = grade_submission(path, spec.load(name), isolated=False)
     assert result.status == "graded", result.message
     return ({p.name for p in result.problems if p.points < p.max_points},
-            {p.name: {c.message for c in p.checks if c.passed and c.message}
+            {p.name: {c.note for c in p.checks if c.note}
              for p in result.problems})
 
 

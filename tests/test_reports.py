@@ -228,6 +228,19 @@ def test_no_rendering_shows_a_hidden_value_or_hidden_student_text(graded):
     assert "a hidden test failed" in shown["html"] and "a hidden test failed" in shown["gradescope"]
 
 
+def test_a_pass_with_stand_ins_is_said_wherever_a_student_reads(graded):
+    """A check that passed only with trusted stand-ins says so, hidden or not."""
+    note = "`probe` is right when given a correct `relu`; your `relu` is wrong (see above)"
+    r = SubmissionResult("noted", "n.py", "graded", [ProblemResult("probe", 2.0, [
+        CheckResult("probe", "public probe", False, 1.0, True, note=note),
+        CheckResult("probe", "hidden probe", True, 1.0, True, note=note)])])
+    for where, text in renderings(r, graded["assignment"]).items():
+        if where not in ("cli check", "notebook check probe"):  # no stand-ins in the kit
+            assert "is right when given a correct" in text, where
+    assert "passed: `probe` is right" in feedback.markdown(r, graded["assignment"])
+    assert feedback.all_passed(r)
+
+
 def test_the_html_page_is_the_markdown_page(graded):
     """Both come from one model: the same words in the same order, markup aside."""
     def words(text: str) -> list[str]:

@@ -50,7 +50,7 @@ def test_a_right_function_keeps_its_points_when_what_it_calls_is_wrong(tmp_path)
     forward = next(p for p in isolated.problems if p.name == "neuron_forward")
     note = ("`neuron_forward` is right when given a correct `sigmoid`; your `sigmoid` is wrong "
             "(see above)")
-    assert {c.message for c in forward.checks} - {""} == {note}  # "": passed on its own
+    assert {c.note for c in forward.checks} - {""} == {note}  # "": passed on its own
     assert all(c.passed for c in forward.checks)
     # the option off: the one mistake costs both functions, as it used to
     assert _share(_grade(tmp_path, WRONG_SIGMOID, NEURON, isolate=False))["neuron_forward"] < 0.5
