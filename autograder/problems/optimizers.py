@@ -94,6 +94,11 @@ CHAIN = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.1}, "nesterov": {"lr": 0.05},
          "adagrad": {"lr": 0.1}, "rmsprop": {"lr": 0.01}, "adadelta": {},
          "adam": {"lr": 0.01}}
 CHAIN_STEPS = 12
+#: the decay rates of each optimizer, each in [0, 1)
+DECAYS = {"momentum": ("beta",), "nesterov": ("beta",), "rmsprop": ("beta",),
+          "adadelta": ("rho",), "adam": ("beta1", "beta2")}
+#: the optimizers with an eps (eps >= 0)
+WITH_EPS = ("adagrad", "rmsprop", "adadelta", "adam")
 
 
 # ---------------------------------------------------------------- value cases
@@ -308,7 +313,24 @@ def _common(problem, seed):
         raises(problem, "lr < 0", _w(s + 19), _dw(s + 20), {}, lr=-0.1),
         raises(problem, "dw of shape (3,) for w of shape (2, 3) (it would broadcast)",
                _w(s + 21, (2, 3)), _dw(s + 22, (3,)), {}, lr=0.1),
+        value(problem, "float32 w with a float64 dw"
+              + (" and float64 state arrays" if stateful else "") + " (cast to w's dtype)",
+              _w(s + 28, (2, 3)).astype(np.float32), _dw(s + 29, (2, 3)),
+              _state(problem, s + 30, (2, 3)), kwargs=ex, hidden=True, dtype=True,
+              rtol=2e-5, atol=1e-6),
+        raises(problem, "state a list, not a dict", _w(s + 19), _dw(s + 20), [], lr=0.1),
     ]
+    if stateful:
+        cases.append(raises(problem, "state arrays of shape (3,) for w of shape (2, 3)",
+                            _w(s + 21, (2, 3)), _dw(s + 31, (2, 3)),
+                            _state(problem, s + 32, (3,)), lr=0.1))
+    for name in DECAYS.get(problem, ()):
+        cases += [raises(problem, f"{name} = 1", _w(s + 19), _dw(s + 20), {}, lr=0.1,
+                         **{name: 1.0}),
+                  raises(problem, f"{name} < 0", _w(s + 19), _dw(s + 20), {}, lr=0.1,
+                         **{name: -0.1})]
+    if problem in WITH_EPS:
+        cases.append(raises(problem, "eps < 0", _w(s + 19), _dw(s + 20), {}, lr=0.1, eps=-1e-8))
     return cases
 
 
@@ -397,4 +419,6 @@ def adam():
         value("adam", "beta2 = 0.99 only (the other defaults kept)", _w(736), _dw(737),
               _state("adam", 738), kwargs={"beta2": 0.99}, hidden=True),
         _integers("adam", 739, {}),
+        value("adam", "state['t'] comes back as an int", _w(740), _dw(741), {}, hidden=True,
+              dtype=True, weight=0.5),
     ])
