@@ -16,6 +16,8 @@ import reference as ref  # noqa: F401  (variants may call ref.<name>)
 
 from ..cases import correct, mistake
 
+#: the diagnosis of a step counter that is not an int (the battery names it too)
+T_NOT_INT = "state['t'] must be an int step counter (t = t + 1), not a float or an array"
 MUTATES = ("functional update: your step writes into the {what} it was given ({how}); "
            "return new arrays and a new state dict instead, so the caller's values survive")
 
@@ -808,8 +810,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
 
 
-@mistake("adam", "state['t'] must be a Python int step counter, not a float", kind="dtype",
-         rules=("ps3.adam.t-int",))
+@mistake("adam", T_NOT_INT, rules=("ps3.adam.t-int",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     given = dict(state, t=int(state["t"])) if isinstance(state, dict) and "t" in state else state
     w_new, new = ref.adam(w, dw, given, lr, beta1, beta2, eps)

@@ -35,6 +35,7 @@ import reference
 from ..cases import Case, battery
 from ..checks import CheckFailure, assert_close, error_ratio, matches
 from ..diagnosis import changes, diagnose, diagnose_case, on_inputs
+from ..mistakes.optimizers import T_NOT_INT
 from ._kit import float32, raises, rng, value
 
 ARG_NAMES = ("w", "dw", "state")
@@ -114,6 +115,9 @@ def _identical(before, after) -> bool:
 def _dtype_hint(case: Case, got, expected) -> str | None:
     """A plain-words diagnosis when the values are right but a dtype or t's type is not."""
     w = np.asarray(case.args[0]) if case.args else None
+    if (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[1], dict)
+            and "t" in got[1] and not isinstance(got[1]["t"], (int, np.integer))):
+        return T_NOT_INT
     if matches(got, expected, rtol=case.rtol, atol=case.atol):
         if w is not None and w.dtype == np.float32:
             return ("float32 input came back as float64 (in w_new or a state array): keep "
@@ -125,9 +129,6 @@ def _dtype_hint(case: Case, got, expected) -> str | None:
                     "array): cast them with .astype(np.float64) first; np.zeros_like of an "
                     "integer array is an integer array")
         return "the values are right but a dtype is not: compute in w's floating dtype"
-    if (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[1], dict)
-            and "t" in got[1] and not isinstance(got[1]["t"], (int, np.integer))):
-        return "state['t'] must be an int step counter (t = t + 1), not a float or an array"
     return None
 
 
