@@ -94,7 +94,8 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @mistake("momentum", "this is PyTorch's form v = beta*v + dw; the lecture's momentum is the "
-                     "moving average v = beta*v + (1-beta)*dw")
+                     "moving average v = beta*v + (1-beta)*dw",
+         rules=("ps3.momentum.lecture-form",))
 def momentum(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + dw
     return w - lr * v, {"v": v}
@@ -208,7 +209,8 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @mistake("nesterov", "Nesterov here is PyTorch's form v = beta*v + dw, without the (1-beta) "
-                     "factor of the lecture's momentum")
+                     "factor of the lecture's momentum",
+         rules=("ps3.nesterov.no-damping",))
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w - lr * (dw + beta * v), {"v": v}
@@ -300,7 +302,8 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 
 @mistake("adagrad", "eps is inside the square root: the denominator is sqrt(G) + eps, "
-                    "not sqrt(G + eps)")
+                    "not sqrt(G + eps)",
+         rules=("ps3.adagrad.eps-outside",))
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     G = state.get("G", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / np.sqrt(G + eps), {"G": G}
@@ -380,7 +383,8 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 
 
 @mistake("rmsprop", "eps is inside the square root: the denominator is sqrt(s) + eps, "
-                    "not sqrt(s + eps)")
+                    "not sqrt(s + eps)",
+         rules=("ps3.rmsprop.eps-outside",))
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     s = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / np.sqrt(s + eps), {"s": s}
@@ -454,7 +458,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     return w - lr * dx, {"Eg2": Eg2, "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
 
 
-@mistake("adadelta", "lr is ignored: PyTorch's AdaDelta scales the step, w - lr*dx")
+@mistake("adadelta", "lr is ignored: PyTorch's AdaDelta scales the step, w - lr*dx",
+         rules=("ps3.adadelta.lr",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
@@ -464,7 +469,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
 
 @mistake("adadelta", "E[dx^2] is updated (decayed by rho) before the step is computed: dx "
                      "must use the old E[dx^2], and only then E[dx^2] = rho*E[dx^2] + "
-                     "(1-rho)*dx^2")
+                     "(1-rho)*dx^2",
+         rules=("ps3.adadelta.dx2-after",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = rho * state.get("Edx2", np.zeros_like(w))
@@ -499,7 +505,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 
 @mistake("adadelta", "E[g^2] must be updated with this step's dw^2 before dx is computed; "
-                     "your dx uses the old E[g^2]")
+                     "your dx uses the old E[g^2]",
+         rules=("ps3.adadelta.g2-first",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     Eg2_old = state.get("Eg2", np.zeros_like(w))
     Edx2 = state.get("Edx2", np.zeros_like(w))
@@ -599,7 +606,8 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 @mistake("adam", "t is incremented after the update: do t = t + 1 first and use that t in "
-                 "the bias correction (with t = 0, 1 - beta^0 = 0 divides by zero)")
+                 "the bias correction (with t = 0, 1 - beta^0 = 0 divides by zero)",
+         rules=("ps3.adam.t-first",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0)
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
@@ -621,7 +629,8 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 
 @mistake("adam", "eps is inside the square root: the denominator is sqrt(v_hat) + eps, "
-                 "not sqrt(v_hat + eps)")
+                 "not sqrt(v_hat + eps)",
+         rules=("ps3.adam.eps-outside",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
@@ -815,3 +824,20 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
     given = dict(state, t=int(state["t"])) if isinstance(state, dict) and "t" in state else state
     w_new, new = ref.adam(w, dw, given, lr, beta1, beta2, eps)
     return w_new, {"m": new["m"], "v": new["v"], "t": float(new["t"])}
+
+
+@mistake("adam", "the state must hold the uncorrected m and v: storing m_hat and v_hat "
+                 "compounds the bias correction at the next step", rules=("ps3.adam.uncorrected",))
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    w_new, new = ref.adam(w, dw, state, lr, beta1, beta2, eps)
+    t = new["t"]
+    return w_new, {"m": new["m"] / (1 - beta1 ** t), "v": new["v"] / (1 - beta2 ** t), "t": t}
+
+
+@mistake("nesterov", "the step uses the old v: update v = beta*v + dw first, then step "
+                     "w - lr*(dw + beta*v) with the new v", rules=("ps3.nesterov.new-v",))
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    w_new, new = ref.nesterov(w, dw, state, lr, beta)  # the reference's checks, and its state
+    w, dw = np.asarray(w, dtype=w_new.dtype), np.asarray(dw, dtype=w_new.dtype)
+    v_old = np.asarray(state.get("v", np.zeros_like(w)), dtype=w.dtype)
+    return w - lr * (dw + beta * v_old), new

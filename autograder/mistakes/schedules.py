@@ -189,7 +189,8 @@ def step_decay(lr0, epoch, decay_rate, interval):
 
 @mistake("step_decay", "off by one epoch: epochs count from 0, so the first drop comes at "
                        "epoch = interval; use floor(epoch / interval), "
-                       "not floor((epoch+1) / interval)")
+                       "not floor((epoch+1) / interval)",
+         rules=("ps2.step_decay.first-drop",))
 def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
     return lr0 / (1 + decay_rate * ((epoch + 1) // interval))
 
@@ -201,7 +202,8 @@ def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
 
 
 @mistake("step_decay", "round() instead of floor: the step must come only after a full interval; "
-                       "use epoch // interval")
+                       "use epoch // interval",
+         rules=("ps2.step_decay.floor",))
 def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
     return lr0 / (1 + decay_rate * round(epoch / interval))
 

@@ -8,9 +8,11 @@ a fresh start.  Each battery has the same shape:
   back (catches ``t`` not incremented, bias-correction errors, state ignored);
 * hidden: explicit non-default hyperparameters, a non-square 2-d ``w`` of shape
   ``(n_in, n_out)``, a scalar (0-d) ``w`` (the contract's "any shape"), edge inputs
-  where ``eps`` matters, float32, purity of ``w``, ``dw`` and the state dict (given
-  and fresh), and bad input (``lr <= 0``, ``dw``
-  of a shape that broadcasts silently against ``w``).
+  where ``eps`` matters, float32 (fresh, and with a float64 ``dw`` and state to cast),
+  purity of ``w``, ``dw`` and the state dict (given and fresh), and bad input
+  (``lr <= 0``, ``dw`` of a shape that broadcasts silently against ``w``, a decay rate
+  outside [0, 1), ``eps < 0``, a state that is not a dict or whose arrays are not
+  shaped like ``w``).
 
 Diagnosis is the engine's (:mod:`autograder.diagnosis`): only a variant that fails
 a case may explain its failure, and the nearest one names it.  So a near miss is not
