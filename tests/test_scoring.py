@@ -96,11 +96,13 @@ def test_a_backward_pass_that_does_change_such_a_cache_is_caught():
 # ---------------------------------------------------------------- the robustness weight
 
 def _unvalidated(name: str) -> str:
-    """Correct optimizers that check nothing: lr <= 0 and mismatched shapes go through."""
+    """Correct optimizers that check nothing: lr <= 0 and mismatched shapes go through
+    (dw and the state are cast to w's dtype, as the contract asks)."""
     return {
-        "sgd": "def sgd(w, dw, state, lr):\n    return w - lr * dw, {}\n",
+        "sgd": "def sgd(w, dw, state, lr):\n    return w - lr * dw.astype(w.dtype), {}\n",
         "momentum": ("def momentum(w, dw, state, lr, beta=0.9):\n"
-                     "    v = beta * state.get('v', 0 * w) + (1 - beta) * dw\n"
+                     "    v = (beta * state.get('v', 0 * w).astype(w.dtype)\n"
+                     "         + (1 - beta) * dw.astype(w.dtype))\n"
                      "    return w - lr * v, {'v': v}\n"),
     }[name]
 

@@ -12,7 +12,8 @@ GLOBAL_RNG = "the global RNG (np.random) is used: draw the shuffle from the rng 
 # ---------------------------------------------------------------- minibatches
 
 @mistake("minibatches", "the last, smaller mini-batch is dropped: when batch_size does not "
-                        "divide m, the leftover m % batch_size samples form a final batch")
+                        "divide m, the leftover m % batch_size samples form a final batch",
+         rules=("ps2.minibatches.last-batch",))
 def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else rng.permutation(m)
@@ -28,7 +29,8 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 
 
 @mistake("minibatches", "the order must come from one call rng.permutation(m) (or rng.shuffle of "
-                        "arange(m)); rng.choice(m, m, replace=False) draws a different permutation")
+                        "arange(m)); rng.choice(m, m, replace=False) draws a different permutation",
+         rules=("ps2.minibatches.one-draw",))
 def minibatches(m, batch_size, rng=None):  # noqa: F811
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else rng.choice(m, size=m, replace=False)
@@ -61,7 +63,8 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
     return np.array_split(order, -(-m // k))
 
 
-@mistake("minibatches", GLOBAL_RNG)
+@mistake("minibatches", GLOBAL_RNG,
+         rules=("ps2.rng",))
 def minibatches(m, batch_size, rng=None):  # noqa: F811
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else np.random.permutation(m)
@@ -71,9 +74,13 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 @correct("minibatches")
 def minibatches(m, batch_size, rng=None):  # noqa: F811
     """rng.shuffle of arange(m) (the same draws as permutation), then np.split at k, 2k, ..."""
-    k = m if batch_size is None else int(batch_size)
-    if k < 1:
-        raise ValueError(f"batch_size must be >= 1 (or None), got {batch_size}")
+    if not isinstance(m, (int, np.integer)) or m < 1:
+        raise ValueError(f"m must be an integer >= 1, got {m!r}")
+    k = m if batch_size is None else batch_size
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= m:
+        raise ValueError(f"batch_size must be an integer in [1, m={m}] (or None), got {k!r}")
+    if not (rng is None or isinstance(rng, np.random.Generator)):
+        raise ValueError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
     order = np.arange(m)
     if rng is not None:
         rng.shuffle(order)
@@ -83,9 +90,12 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 @correct("minibatches")
 def minibatches(m, batch_size, rng=None):  # noqa: F811
     """a while loop over start positions, on rng.permutation of an index array."""
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1 (or None), got {batch_size}")
     k = m if batch_size is None else batch_size
+    for name, value, high in (("m", m, np.inf), ("batch_size", k, m)):
+        if isinstance(value, bool) or int(value) != value or not 1 <= value <= high:
+            raise ValueError(f"{name} must be an integer in [1, {high}], got {value!r}")
+    if rng is not None and type(rng) is not np.random.Generator:
+        raise ValueError("rng must be a numpy.random.Generator or None")
     order = np.arange(m) if rng is None else rng.permutation(np.arange(m))
     out, start = [], 0
     while start < m:
@@ -97,7 +107,8 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 # ---------------------------------------------------------------- gradient_descent
 
 @mistake("gradient_descent", "float32 input came back as float64: keep w (and the updates) in "
-                             "X's dtype", kind="dtype")
+                             "X's dtype", kind="dtype",
+         rules=("ps2.dtype",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None, optimizer=None,
                      schedule=None, lam=0.0):
     X = np.asarray(X, dtype=np.float64)
@@ -108,7 +119,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None, optim
 
 @mistake("gradient_descent", "the mini-batches are drawn once and reused: call "
                              "minibatches(m, batch_size, rng) at the start of every epoch, so "
-                             "each epoch gets a fresh shuffle")
+                             "each epoch gets a fresh shuffle",
+         rules=("ps2.gradient_descent.fresh-shuffle",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -158,7 +170,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @mistake("gradient_descent", "the bias is regularized: L2 applies to the weights w only, "
-                             "so db gets no lam term")
+                             "so db gets no lam term",
+         rules=("ps2.gradient_descent.weights-only",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -180,7 +193,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
     return p[:-1].copy(), float(p[-1]), {"cost": cost, "lr": rates}
 
 
-@mistake("gradient_descent", "history['cost'] lacks the L2 penalty: record J + lam/(2m) ||w||^2")
+@mistake("gradient_descent", "history['cost'] lacks the L2 penalty: record J + lam/(2m) ||w||^2",
+         rules=("ps2.gradient_descent.cost",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -203,7 +217,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @mistake("gradient_descent", "history['cost'][e] is recorded before the epoch's updates: record "
-                             "the cost after the epoch")
+                             "the cost after the epoch",
+         rules=("ps2.gradient_descent.cost",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -226,7 +241,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @mistake("gradient_descent", "the schedule is off by one epoch: epochs count from 0, so the rate "
-                             "of epoch e is schedule(e), not schedule(e + 1)")
+                             "of epoch e is schedule(e), not schedule(e + 1)",
+         rules=("ps2.epoch-from-0",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -249,7 +265,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @mistake("gradient_descent", "the L2 gradient on a mini-batch is lam/m_batch * w (l2_grad(w, lam, "
-                             "len(batch))), not lam/m with the full m")
+                             "len(batch))), not lam/m with the full m",
+         rules=("ps2.gradient_descent.l2-batch",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -272,7 +289,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @mistake("gradient_descent", "the optimizer state is reset every epoch: start from state = {} "
-                             "once and carry it across batches and epochs")
+                             "once and carry it across batches and epochs",
+         rules=("ps2.gradient_descent.state",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
@@ -295,7 +313,8 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @mistake("gradient_descent", "history['lr'] must record the rate actually used, schedule(e), "
-                             "not the base lr")
+                             "not the base lr",
+         rules=("ps2.gradient_descent.lr",))
 def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
                      optimizer=None, schedule=None, lam=0.0):
     w, b, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size,
@@ -338,6 +357,13 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
                          f"{np.shape(w)}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
+    if not isinstance(epochs, (int, np.integer)) or epochs < 1 or lam < 0:
+        raise ValueError(f"epochs must be an integer >= 1 and lam >= 0, got {epochs!r}, {lam!r}")
+    if batch_size is not None and not (isinstance(batch_size, (int, np.integer))
+                                       and 1 <= batch_size <= X.shape[0]):
+        raise ValueError(f"batch_size must be an integer in [1, m] or None, got {batch_size!r}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
     dtype = np.result_type(X, np.asarray(w).dtype if np.asarray(w).dtype.kind == "f" else X.dtype)
     X = X.astype(dtype)
     y = y.astype(dtype)
@@ -379,6 +405,11 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
         raise ValueError(f"X must be (m, n) and y (m,), got {X.shape} and {y.shape}")
     if lr <= 0:
         raise ValueError(f"lr must be a positive number, got lr={lr}")
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got epochs={epochs}")
+    ref.minibatches(X.shape[0], batch_size, None)  # batch_size checked before any work
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     step = ref.sgd if optimizer is None else optimizer
     m = X.shape[0]
     w = np.asarray(w)
@@ -398,3 +429,98 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
                               + ref.l2_penalty(params[:-1], lam, m))
         history["lr"][e] = rate
     return params[:-1].copy(), float(params[-1]), history
+
+
+# ---------------------------------------------------------------- rules of ps2 broken alone
+
+@mistake("minibatches", "sampling with replacement: rng.integers for each batch repeats some "
+                        "samples and skips others; an epoch is one permutation, rng.permutation(m)",
+         rules=("ps2.minibatches.permutation",))
+def minibatches(m, batch_size, rng=None):  # noqa: F811
+    batches = ref.minibatches(m, batch_size, None)  # the reference's checks, and no draw
+    if rng is None:
+        return batches
+    return [rng.integers(0, m, size=len(idx)) for idx in batches]
+
+
+@mistake("minibatches", "a batch_size larger than m must raise ValueError: batch_size lies in "
+                        "[1, m] (or None), it is not capped at m",
+         rules=("ps2.minibatches.ranges", "ps2.bad-input"))
+def minibatches(m, batch_size, rng=None):  # noqa: F811
+    too_large = batch_size is not None and batch_size > m
+    return ref.minibatches(m, None if too_large else batch_size, rng)
+
+
+@mistake("minibatches", "rng must be a numpy Generator or None (check_rng(rng, optional=True)): "
+                        "an int seed must raise ValueError, not be turned into a Generator",
+         rules=("ps2.minibatches.rng-type",))
+def minibatches(m, batch_size, rng=None):  # noqa: F811
+    return ref.minibatches(m, batch_size, None if rng is None else np.random.default_rng(rng))
+
+
+@mistake("gradient_descent", "history['cost'] and history['lr'] must be arrays of length epochs, "
+                             "not lists: np.array(costs)",
+         rules=("ps2.gradient_descent.history-arrays",))
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+                     optimizer=None, schedule=None, lam=0.0):
+    w, b, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size,
+                                         rng=rng, optimizer=optimizer, schedule=schedule, lam=lam)
+    return w, b, {key: [float(v) for v in values] for key, values in history.items()}
+
+
+@mistake("gradient_descent", "b must come back as a Python float, float(p[-1]), not a numpy "
+                             "scalar such as np.float32", kind="dtype",
+         rules=("ps2.gradient_descent.returns",))
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+                     optimizer=None, schedule=None, lam=0.0):
+    w, b, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size,
+                                         rng=rng, optimizer=optimizer, schedule=schedule, lam=lam)
+    return w, w.dtype.type(b), history
+
+
+@mistake("gradient_descent", "np.append(w, b) with float32 w and a Python float b gives float64: "
+                             "build p with np.append(w, dtype.type(b))", kind="dtype",
+         rules=("ps2.gradient_descent.bias-dtype",))
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+                     optimizer=None, schedule=None, lam=0.0):
+    ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size, lam=lam)  # checks
+    dtype = ref.neuron_forward(X, w, b).dtype
+    X, y = np.asarray(X, dtype=dtype), np.asarray(y, dtype=dtype)
+    m = X.shape[0]
+    step = ref.sgd if optimizer is None else optimizer
+    p = np.append(np.asarray(w, dtype=dtype), b)
+    state, cost, rates = {}, np.empty(epochs), np.empty(epochs)
+    for e in range(epochs):
+        rate = lr if schedule is None else schedule(e)
+        for idx in ref.minibatches(m, batch_size, rng):
+            dw, db = ref.neuron_gradients(X[idx], y[idx], p[:-1], p[-1])
+            p, state = step(p, np.append(dw + ref.l2_grad(p[:-1], lam, len(idx)), db), state,
+                            lr=rate)
+        cost[e] = ref.neuron_cost(X, y, p[:-1], p[-1]) + ref.l2_penalty(p[:-1], lam, m)
+        rates[e] = rate
+    return p[:-1].copy(), float(p[-1]), {"cost": cost, "lr": rates}
+
+
+@mistake("gradient_descent", "the caller's w is updated in place (w -= lr * dw, or w[:] = ...): "
+                             "build p as a new array and never write into an input",
+         kind="purity", rules=("ps2.purity",))
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+                     optimizer=None, schedule=None, lam=0.0):
+    w_new, b_new, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs,
+                                                 batch_size=batch_size, rng=rng,
+                                                 optimizer=optimizer, schedule=schedule, lam=lam)
+    if isinstance(w, np.ndarray) and w.dtype.kind == "f":
+        w[...] = w_new
+    return w_new, b_new, history
+
+
+@mistake("gradient_descent", "epochs must be an integer >= 1: epochs = 0 must raise ValueError, "
+                             "not return an empty history",
+         rules=("ps2.gradient_descent.validate",))
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+                     optimizer=None, schedule=None, lam=0.0):
+    if epochs == 0:
+        dtype = ref.neuron_forward(X, w, b).dtype  # the reference's checks of X, w and b
+        return np.array(w, dtype=dtype), float(b), {"cost": np.empty(0), "lr": np.empty(0)}
+    return ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size, rng=rng,
+                                optimizer=optimizer, schedule=schedule, lam=lam)

@@ -16,6 +16,8 @@ import reference as ref  # noqa: F401  (variants may call ref.<name>)
 
 from ..cases import correct, mistake
 
+#: the diagnosis of a step counter that is not an int (the battery names it too)
+T_NOT_INT = "state['t'] must be an int step counter (t = t + 1), not a float or an array"
 MUTATES = ("functional update: your step writes into the {what} it was given ({how}); "
            "return new arrays and a new state dict instead, so the caller's values survive")
 
@@ -23,7 +25,8 @@ MUTATES = ("functional update: your step writes into the {what} it was given ({h
 # ================================================================ sgd
 
 @mistake("sgd", "float32 input came back as float64: compute in w's dtype "
-                "(do not convert with np.array(w, dtype=float))", kind="dtype")
+                "(do not convert with np.array(w, dtype=float))", kind="dtype",
+         rules=("ps3.dtype",))
 def sgd(w, dw, state, lr):  # noqa: F811
     return np.array(w, dtype=np.float64) - lr * np.array(dw, dtype=np.float64), {}
 
@@ -45,7 +48,8 @@ def sgd(w, dw, state, lr):  # noqa: F811
 
 
 @mistake("sgd", MUTATES.format(what="array w", how="w -= lr*dw changes the caller's w"),
-         kind="purity")
+         kind="purity",
+         rules=("ps3.purity",))
 def sgd(w, dw, state, lr):  # noqa: F811
     w -= lr * dw
     return w, state
@@ -54,6 +58,7 @@ def sgd(w, dw, state, lr):  # noqa: F811
 @correct("sgd")
 def sgd(w, dw, state, lr):  # noqa: F811
     """np.multiply / np.subtract with out= into fresh arrays"""
+    ref.sgd(w, dw, state, lr)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw)
@@ -68,6 +73,7 @@ def sgd(w, dw, state, lr):  # noqa: F811
 @correct("sgd")
 def sgd(w, dw, state, lr):  # noqa: F811
     """in-place subtraction on a copy of w"""
+    ref.sgd(w, dw, state, lr)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -80,14 +86,16 @@ def sgd(w, dw, state, lr):  # noqa: F811
 # ================================================================ momentum
 
 @mistake("momentum", "float32 input came back as float64: a fresh v made with "
-                     "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
+                     "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype",
+         rules=("ps3.dtype",))
 def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros(np.shape(w))) + (1 - beta) * dw
     return w - lr * v, {"v": v}
 
 
 @mistake("momentum", "this is PyTorch's form v = beta*v + dw; the lecture's momentum is the "
-                     "moving average v = beta*v + (1-beta)*dw")
+                     "moving average v = beta*v + (1-beta)*dw",
+         rules=("ps3.momentum.lecture-form",))
 def momentum(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + dw
     return w - lr * v, {"v": v}
@@ -128,7 +136,8 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 @mistake("momentum", MUTATES.format(what="state dict",
                                     how="state['v'] = ... changes the caller's state"),
-         kind="purity")
+         kind="purity",
+         rules=("ps3.purity",))
 def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
     state["v"] = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w - lr * state["v"], state
@@ -137,6 +146,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 @correct("momentum")
 def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
     """v = dw + beta*(v - dw), the same moving average rearranged"""
+    ref.momentum(w, dw, state, lr, beta)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw).astype(w.dtype)
@@ -152,6 +162,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 @correct("momentum")
 def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
     """a copied state dict, updated in place (only the copies)"""
+    ref.momentum(w, dw, state, lr, beta)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -198,7 +209,8 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @mistake("nesterov", "Nesterov here is PyTorch's form v = beta*v + dw, without the (1-beta) "
-                     "factor of the lecture's momentum")
+                     "factor of the lecture's momentum",
+         rules=("ps3.nesterov.no-damping",))
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w - lr * (dw + beta * v), {"v": v}
@@ -218,7 +230,8 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @mistake("nesterov", MUTATES.format(what="array w", how="w -= ... changes the caller's w"),
-         kind="purity")
+         kind="purity",
+         rules=("ps3.purity",))
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     v = beta * state.get("v", np.zeros_like(w)) + dw
     w -= lr * (dw + beta * v)
@@ -228,6 +241,7 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 @correct("nesterov")
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     """the step expanded in the old v: w - lr*((1+beta)*dw + beta^2*v_old)"""
+    ref.nesterov(w, dw, state, lr, beta)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw).astype(w.dtype)
@@ -243,6 +257,7 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 @correct("nesterov")
 def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
     """np.multiply / np.add with out= into fresh arrays"""
+    ref.nesterov(w, dw, state, lr, beta)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -287,14 +302,16 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 
 @mistake("adagrad", "eps is inside the square root: the denominator is sqrt(G) + eps, "
-                    "not sqrt(G + eps)")
+                    "not sqrt(G + eps)",
+         rules=("ps3.adagrad.eps-outside",))
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     G = state.get("G", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / np.sqrt(G + eps), {"G": G}
 
 
 @mistake("adagrad", "eps is missing: a zero gradient from a fresh state gives 0/0 = nan; "
-                    "divide by sqrt(G) + eps")
+                    "divide by sqrt(G) + eps",
+         rules=("ps3.zero-gradient",))
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     G = state.get("G", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / np.sqrt(G), {"G": G}
@@ -302,7 +319,8 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 @mistake("adagrad", MUTATES.format(what="state's array G",
                                    how="G += dw**2 adds into the caller's state['G']"),
-         kind="purity")
+         kind="purity",
+         rules=("ps3.purity",))
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     G = state["G"] if "G" in state else np.zeros_like(w)
     G += dw ** 2
@@ -312,6 +330,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 @correct("adagrad")
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     """np.square / np.add with out=, and the rate lr/(sqrt(G)+eps) computed first"""
+    ref.adagrad(w, dw, state, lr, eps)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw).astype(w.dtype)
@@ -328,6 +347,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 @correct("adagrad")
 def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
     """in-place updates on copies of w and G"""
+    ref.adagrad(w, dw, state, lr, eps)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -363,7 +383,8 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 
 
 @mistake("rmsprop", "eps is inside the square root: the denominator is sqrt(s) + eps, "
-                    "not sqrt(s + eps)")
+                    "not sqrt(s + eps)",
+         rules=("ps3.rmsprop.eps-outside",))
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     s = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / np.sqrt(s + eps), {"s": s}
@@ -385,7 +406,8 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 
 @mistake("rmsprop", MUTATES.format(what="state dict",
                                    how="state['s'] = ... changes the caller's state"),
-         kind="purity")
+         kind="purity",
+         rules=("ps3.purity",))
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     state["s"] = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / (np.sqrt(state["s"]) + eps), state
@@ -394,6 +416,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 @correct("rmsprop")
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     """s = s + (1-beta)*(dw^2 - s), the moving average rearranged"""
+    ref.rmsprop(w, dw, state, lr, beta, eps)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw).astype(w.dtype)
@@ -409,6 +432,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 @correct("rmsprop")
 def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
     """a copied state dict updated in place, np.multiply / np.add with out="""
+    ref.rmsprop(w, dw, state, lr, beta, eps)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -434,7 +458,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     return w - lr * dx, {"Eg2": Eg2, "Edx2": rho * Edx2 + (1 - rho) * dx ** 2}
 
 
-@mistake("adadelta", "lr is ignored: PyTorch's AdaDelta scales the step, w - lr*dx")
+@mistake("adadelta", "lr is ignored: PyTorch's AdaDelta scales the step, w - lr*dx",
+         rules=("ps3.adadelta.lr",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
@@ -444,7 +469,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
 
 @mistake("adadelta", "E[dx^2] is updated (decayed by rho) before the step is computed: dx "
                      "must use the old E[dx^2], and only then E[dx^2] = rho*E[dx^2] + "
-                     "(1-rho)*dx^2")
+                     "(1-rho)*dx^2",
+         rules=("ps3.adadelta.dx2-after",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = rho * state.get("Edx2", np.zeros_like(w))
@@ -479,7 +505,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 
 @mistake("adadelta", "E[g^2] must be updated with this step's dw^2 before dx is computed; "
-                     "your dx uses the old E[g^2]")
+                     "your dx uses the old E[g^2]",
+         rules=("ps3.adadelta.g2-first",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     Eg2_old = state.get("Eg2", np.zeros_like(w))
     Edx2 = state.get("Edx2", np.zeros_like(w))
@@ -490,7 +517,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 @mistake("adadelta", MUTATES.format(what="state dict",
                                     how="state['Eg2'] = ... / state['Edx2'] = ... change "
-                                        "the caller's state"), kind="purity")
+                                        "the caller's state"), kind="purity",
+         rules=("ps3.purity",))
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     state["Eg2"] = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
@@ -502,6 +530,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 @correct("adadelta")
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     """one square root of the ratio, sqrt((E[dx^2]+eps)/(E[g^2]+eps))"""
+    ref.adadelta(w, dw, state, lr, rho, eps)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw).astype(w.dtype)
@@ -520,6 +549,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 @correct("adadelta")
 def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
     """a copied state dict, updated in place with out= (only the copies)"""
+    ref.adadelta(w, dw, state, lr, rho, eps)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -543,7 +573,8 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 # ================================================================ adam
 
 @mistake("adam", "float32 input came back as float64: the fresh m, v = np.zeros(w.shape) "
-                 "are float64; use np.zeros_like(w)", kind="dtype")
+                 "are float64; use np.zeros_like(w)", kind="dtype",
+         rules=("ps3.dtype",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros(np.shape(w))) + (1 - beta1) * dw
@@ -575,7 +606,8 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 @mistake("adam", "t is incremented after the update: do t = t + 1 first and use that t in "
-                 "the bias correction (with t = 0, 1 - beta^0 = 0 divides by zero)")
+                 "the bias correction (with t = 0, 1 - beta^0 = 0 divides by zero)",
+         rules=("ps3.adam.t-first",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0)
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
@@ -597,7 +629,8 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 
 @mistake("adam", "eps is inside the square root: the denominator is sqrt(v_hat) + eps, "
-                 "not sqrt(v_hat + eps)")
+                 "not sqrt(v_hat + eps)",
+         rules=("ps3.adam.eps-outside",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
@@ -642,7 +675,8 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", MUTATES.format(what="state dict",
                                 how="state['t'] += 1, state['m'] = ... change the "
-                                    "caller's state"), kind="purity")
+                                    "caller's state"), kind="purity",
+         rules=("ps3.purity",))
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     state["t"] = state.get("t", 0) + 1
     state["m"] = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
@@ -655,6 +689,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 @correct("adam")
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     """alpha_t = lr*sqrt(1-beta2^t)/(1-beta1^t) with eps scaled to eps*sqrt(1-beta2^t)"""
+    ref.adam(w, dw, state, lr, beta1, beta2, eps)  # the contract's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
     dw = np.asarray(dw).astype(w.dtype)
@@ -676,6 +711,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 @correct("adam")
 def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
     """intermediate copies updated in place, out= into fresh arrays"""
+    ref.adam(w, dw, state, lr, beta1, beta2, eps)  # the contract's checks
     if lr <= 0:
         raise ValueError("lr must be positive")
     if np.shape(w) != np.shape(dw):
@@ -697,3 +733,111 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
     v_hat += eps
     w_new -= lr * m_hat / v_hat
     return w_new, new
+
+
+# ================================================================ rules of ps3 broken alone
+
+@mistake("sgd", "dw of a different shape must raise ValueError (check_same_shape): a dw of shape "
+                "(3,) for a w of shape (2, 3) silently broadcasts", rules=("ps3.same-shape",))
+def sgd(w, dw, state, lr):  # noqa: F811
+    w_new, _ = ref.sgd(w, np.zeros_like(w), state, lr)  # the other checks; w as floats
+    return w_new - lr * np.asarray(dw, dtype=w_new.dtype), {}
+
+
+@mistake("sgd", "lr <= 0 must raise ValueError (check_positive): a zero or negative rate "
+                "is a bug upstream", rules=("ps3.bad-input.lr",))
+def sgd(w, dw, state, lr):  # noqa: F811
+    ref.sgd(w, dw, state, 1.0)  # the other checks
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    return w - lr * np.asarray(dw).astype(w.dtype), {}
+
+
+@mistake("sgd", "a state that is not a dict must raise ValueError, even in SGD, which keeps no "
+                "state", rules=("ps3.bad-input.state-dict",))
+def sgd(w, dw, state, lr):  # noqa: F811
+    return ref.sgd(w, dw, {}, lr)
+
+
+@mistake("momentum", "w may have any shape: a fresh v is np.zeros_like(w), not np.zeros(len(w))",
+         rules=("ps3.any-shape",))
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    ref.momentum(w, dw, state, lr, beta)  # the reference's checks
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    v = (np.asarray(state["v"], dtype=w.dtype) if "v" in state
+         else np.zeros(len(w), dtype=w.dtype))
+    v = beta * v + (1 - beta) * np.asarray(dw).astype(w.dtype)
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "beta outside [0, 1) must raise ValueError "
+                     "(check_real_in(beta, 'beta', 0, 1, high_open=True))",
+         rules=("ps3.bad-input.decay",))
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    ref.momentum(w, dw, state, lr)  # the other checks, with the default beta
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    v = np.asarray(state.get("v", np.zeros_like(w)), dtype=w.dtype)
+    v = beta * v + (1 - beta) * np.asarray(dw).astype(w.dtype)
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "a state array whose shape differs from w's must raise ValueError: the "
+                     "parameters changed, so the caller must pass a fresh {}",
+         rules=("ps3.bad-input.state-shape",))
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    ref.momentum(w, dw, {}, lr, beta)  # the other checks, on a fresh state
+    if not isinstance(state, dict):
+        raise ValueError(f"state must be a dict, got {type(state).__name__}")
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    v = np.asarray(state.get("v", 0.0), dtype=w.dtype)
+    v = beta * v + (1 - beta) * np.asarray(dw).astype(w.dtype)
+    return w - lr * v, {"v": v}
+
+
+@mistake("momentum", "float32 w with a float64 state came back as float64: cast the state "
+                     "arrays (and dw) to w's dtype", kind="dtype", rules=("ps3.dtype.cast",))
+def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+    ref.momentum(w, dw, state, lr, beta)  # the reference's checks
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    v = state["v"] if "v" in state else np.zeros_like(w)
+    v = beta * v + (1 - beta) * np.asarray(dw).astype(w.dtype)
+    return w - lr * v, {"v": v}
+
+
+@mistake("adagrad", "eps < 0 must raise ValueError: eps >= 0 (0 is allowed, as in torch.optim)",
+         rules=("ps3.bad-input.eps",))
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+    ref.adagrad(w, dw, state, lr)  # the other checks, with the default eps
+    w = np.asarray(w)
+    w = w if w.dtype.kind == "f" else w.astype(np.float64)
+    dw = np.asarray(dw).astype(w.dtype)
+    G = np.asarray(state.get("G", np.zeros_like(w)), dtype=w.dtype) + dw * dw
+    return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
+
+
+@mistake("adam", T_NOT_INT, rules=("ps3.adam.t-int",))
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    given = dict(state, t=int(state["t"])) if isinstance(state, dict) and "t" in state else state
+    w_new, new = ref.adam(w, dw, given, lr, beta1, beta2, eps)
+    return w_new, {"m": new["m"], "v": new["v"], "t": float(new["t"])}
+
+
+@mistake("adam", "the state must hold the uncorrected m and v: storing m_hat and v_hat "
+                 "compounds the bias correction at the next step", rules=("ps3.adam.uncorrected",))
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+    w_new, new = ref.adam(w, dw, state, lr, beta1, beta2, eps)
+    t = new["t"]
+    return w_new, {"m": new["m"] / (1 - beta1 ** t), "v": new["v"] / (1 - beta2 ** t), "t": t}
+
+
+@mistake("nesterov", "the step uses the old v: update v = beta*v + dw first, then step "
+                     "w - lr*(dw + beta*v) with the new v", rules=("ps3.nesterov.new-v",))
+def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+    w_new, new = ref.nesterov(w, dw, state, lr, beta)  # the reference's checks, and its state
+    w, dw = np.asarray(w, dtype=w_new.dtype), np.asarray(dw, dtype=w_new.dtype)
+    v_old = np.asarray(state.get("v", np.zeros_like(w)), dtype=w.dtype)
+    return w - lr * (dw + beta * v_old), new

@@ -19,7 +19,7 @@ import reference
 
 from ..cases import Case, battery
 from ..checks import CheckFailure, assert_close, check_binomial
-from ..diagnosis import diagnose_case
+from ..diagnosis import diagnose_case, on_inputs, replays
 from ..mistakes.descent import GLOBAL_RNG
 from ._kit import pure, raises, rng, small_args, statistical_seed, value
 
@@ -105,6 +105,10 @@ def minibatches():
              hidden=True, weight=2, kind="custom", check=_shuffle_statistics),
         raises(p, "batch_size 0", 10, 0),
         raises(p, "negative batch_size", 10, -2),
+        raises(p, "batch_size larger than m", 10, 11),
+        raises(p, "batch_size 2.5 (not an integer)", 10, 2.5),
+        raises(p, "m = 0", 0, 1),
+        raises(p, "rng an int seed, not a Generator", 10, 3, 7),
     ]
 
 
@@ -140,6 +144,43 @@ def _float32_check(student, case):
     except CheckFailure as failure:
         failure.diagnosis = diagnose_case(case, got)
         raise
+
+
+def _type_problem(got, n: int, epochs: int) -> str | None:
+    """What is wrong with the types of ``(w, b, history)``, or None."""
+    if not (isinstance(got, (tuple, list)) and len(got) == 3):
+        return "gradient_descent should return a tuple (w, b, history)"
+    w, b, history = got
+    if not (isinstance(w, np.ndarray) and w.shape == (n,)):
+        return f"w should be an array of shape ({n},), got {_describe(w)}"
+    if not isinstance(b, float):
+        return f"b should be a Python float (float(b)), got {_describe(b)}"
+    for key in ("cost", "lr"):
+        value = history.get(key) if isinstance(history, dict) else None
+        if not (isinstance(value, np.ndarray) and value.shape == (epochs,)):
+            return (f"history[{key!r}] should be an array of length epochs = {epochs}, got "
+                    f"{_describe(value)}")
+    return None
+
+
+def _describe(value) -> str:
+    """A value's type, and its shape when it has one."""
+    shape = getattr(value, "shape", None)
+    return type(value).__name__ + (f" of shape {shape}" if shape is not None else "")
+
+
+def _returned_types(student, case):
+    """``w`` an array of shape (n,), ``b`` a Python float, and ``history["cost"]`` and
+    ``history["lr"]`` arrays of length ``epochs``; a mistake with the same problem names it."""
+    args, kwargs = case.inputs()
+    got = student.call(case.problem, *args, **kwargs)
+    shape = (case.args[2].shape[0], kwargs["epochs"])
+    problem = _type_problem(got, *shape)
+    if problem:
+        same = [known.message for known, out in replays(case.problem,
+                                                        on_inputs(case.args, case.kwargs))
+                if _type_problem(out, *shape) == problem]
+        raise CheckFailure(problem, same[0] if same else None)
 
 
 @battery("gradient_descent")
@@ -192,6 +233,16 @@ def gradient_descent():
              kind="custom", dtype=True, check=_float32_check),
         pure(p, X, y, w, b, kwargs={"lr": 0.3, "epochs": 2, "batch_size": 3, "rng": rng(68),
                                     "lam": 0.3}, **tol),
+        Case(p, "returns an array w, a float b and arrays of length epochs in history",
+             (Xf.astype(np.float32), yf.astype(np.float32), wf.astype(np.float32), bf),
+             {"lr": 0.3, "epochs": 3, "batch_size": 3, "rng": rng(69)}, hidden=True,
+             weight=0.5, kind="custom", robust=True, check=_returned_types),
         raises(p, "lr = 0", X, y, w, b, lr=0.0, epochs=2),
         raises(p, "y of the wrong length", X, y[:-1], w, b, lr=0.1, epochs=2),
+        raises(p, "epochs = 0", X, y, w, b, lr=0.1, epochs=0),
+        raises(p, "lam < 0", X, y, w, b, lr=0.1, epochs=2, lam=-0.5),
+        raises(p, "batch_size larger than m, rng None", X, y, w, b, lr=0.1, epochs=2,
+               batch_size=9),
+        raises(p, "rng an int seed, not a Generator", X, y, w, b, lr=0.1, epochs=2,
+               batch_size=3, rng=7),
     ]

@@ -8,9 +8,11 @@ a fresh start.  Each battery has the same shape:
   back (catches ``t`` not incremented, bias-correction errors, state ignored);
 * hidden: explicit non-default hyperparameters, a non-square 2-d ``w`` of shape
   ``(n_in, n_out)``, a scalar (0-d) ``w`` (the contract's "any shape"), edge inputs
-  where ``eps`` matters, float32, purity of ``w``, ``dw`` and the state dict (given
-  and fresh), and bad input (``lr <= 0``, ``dw``
-  of a shape that broadcasts silently against ``w``).
+  where ``eps`` matters, float32 (fresh, and with a float64 ``dw`` and state to cast),
+  purity of ``w``, ``dw`` and the state dict (given and fresh), and bad input
+  (``lr <= 0``, ``dw`` of a shape that broadcasts silently against ``w``, a decay rate
+  outside [0, 1), ``eps < 0``, a state that is not a dict or whose arrays are not
+  shaped like ``w``).
 
 Diagnosis is the engine's (:mod:`autograder.diagnosis`): only a variant that fails
 a case may explain its failure, and the nearest one names it.  So a near miss is not
@@ -35,6 +37,7 @@ import reference
 from ..cases import Case, battery
 from ..checks import CheckFailure, assert_close, error_ratio, matches
 from ..diagnosis import changes, diagnose, diagnose_case, on_inputs
+from ..mistakes.optimizers import T_NOT_INT
 from ._kit import float32, raises, rng, value
 
 ARG_NAMES = ("w", "dw", "state")
@@ -94,6 +97,11 @@ CHAIN = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.1}, "nesterov": {"lr": 0.05},
          "adagrad": {"lr": 0.1}, "rmsprop": {"lr": 0.01}, "adadelta": {},
          "adam": {"lr": 0.01}}
 CHAIN_STEPS = 12
+#: the decay rates of each optimizer, each in [0, 1)
+DECAYS = {"momentum": ("beta",), "nesterov": ("beta",), "rmsprop": ("beta",),
+          "adadelta": ("rho",), "adam": ("beta1", "beta2")}
+#: the optimizers with an eps (eps >= 0)
+WITH_EPS = ("adagrad", "rmsprop", "adadelta", "adam")
 
 
 # ---------------------------------------------------------------- value cases
@@ -109,6 +117,9 @@ def _identical(before, after) -> bool:
 def _dtype_hint(case: Case, got, expected) -> str | None:
     """A plain-words diagnosis when the values are right but a dtype or t's type is not."""
     w = np.asarray(case.args[0]) if case.args else None
+    if (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[1], dict)
+            and "t" in got[1] and not isinstance(got[1]["t"], (int, np.integer))):
+        return T_NOT_INT
     if matches(got, expected, rtol=case.rtol, atol=case.atol):
         if w is not None and w.dtype == np.float32:
             return ("float32 input came back as float64 (in w_new or a state array): keep "
@@ -120,9 +131,6 @@ def _dtype_hint(case: Case, got, expected) -> str | None:
                     "array): cast them with .astype(np.float64) first; np.zeros_like of an "
                     "integer array is an integer array")
         return "the values are right but a dtype is not: compute in w's floating dtype"
-    if (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[1], dict)
-            and "t" in got[1] and not isinstance(got[1]["t"], (int, np.integer))):
-        return "state['t'] must be an int step counter (t = t + 1), not a float or an array"
     return None
 
 
@@ -308,7 +316,24 @@ def _common(problem, seed):
         raises(problem, "lr < 0", _w(s + 19), _dw(s + 20), {}, lr=-0.1),
         raises(problem, "dw of shape (3,) for w of shape (2, 3) (it would broadcast)",
                _w(s + 21, (2, 3)), _dw(s + 22, (3,)), {}, lr=0.1),
+        value(problem, "float32 w with a float64 dw"
+              + (" and float64 state arrays" if stateful else "") + " (cast to w's dtype)",
+              _w(s + 28, (2, 3)).astype(np.float32), _dw(s + 29, (2, 3)),
+              _state(problem, s + 30, (2, 3)), kwargs=ex, hidden=True, dtype=True,
+              rtol=2e-5, atol=1e-6),
+        raises(problem, "state a list, not a dict", _w(s + 19), _dw(s + 20), [], lr=0.1),
     ]
+    if stateful:
+        cases.append(raises(problem, "state arrays of shape (3,) for w of shape (2, 3)",
+                            _w(s + 21, (2, 3)), _dw(s + 31, (2, 3)),
+                            _state(problem, s + 32, (3,)), lr=0.1))
+    for name in DECAYS.get(problem, ()):
+        cases += [raises(problem, f"{name} = 1", _w(s + 19), _dw(s + 20), {}, lr=0.1,
+                         **{name: 1.0}),
+                  raises(problem, f"{name} < 0", _w(s + 19), _dw(s + 20), {}, lr=0.1,
+                         **{name: -0.1})]
+    if problem in WITH_EPS:
+        cases.append(raises(problem, "eps < 0", _w(s + 19), _dw(s + 20), {}, lr=0.1, eps=-1e-8))
     return cases
 
 
@@ -397,4 +422,6 @@ def adam():
         value("adam", "beta2 = 0.99 only (the other defaults kept)", _w(736), _dw(737),
               _state("adam", 738), kwargs={"beta2": 0.99}, hidden=True),
         _integers("adam", 739, {}),
+        value("adam", "state['t'] comes back as an int", _w(740), _dw(741), {}, hidden=True,
+              dtype=True, weight=0.5),
     ])

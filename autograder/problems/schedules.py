@@ -1,10 +1,13 @@
 """Batteries for the learning-rate schedules.
 
-Each schedule takes scalars only, so there is no float32 or purity case; instead a
-property case checks that the rate never increases over epochs 0..50 (1..50 for
-``inverse_sqrt_decay``, which is undefined at epoch 0).
+Each schedule takes scalars only, so there is no purity case; instead a property
+case checks that the rate never increases over epochs 0..50 (1..50 for
+``inverse_sqrt_decay``, which is undefined at epoch 0), and a dtype case that a
+numpy float32 ``lr0`` still gives a Python float.
 """
 import math
+
+import numpy as np
 
 from ..cases import Case, Raised, battery
 from ..checks import CheckFailure, is_real
@@ -59,6 +62,16 @@ def _epoch0_raises(student, case):
                        diagnose_case(case, got))
 
 
+def _shared(p: str, *rest) -> list[Case]:
+    """The cases of every schedule: a Python float back for a numpy float32 ``lr0``, and
+    a fractional epoch raises; ``rest`` are the arguments after the epoch."""
+    return [
+        value(p, "a numpy float32 lr0 gives a Python float", np.float32(0.5), 4, *rest,
+              hidden=True, dtype=True, weight=0.5),
+        raises(p, "epoch 2.5 (not an integer)", 0.1, 2.5, *rest),
+    ]
+
+
 @battery("inverse_time_decay")
 def inverse_time_decay():
     p = "inverse_time_decay"
@@ -73,6 +86,8 @@ def inverse_time_decay():
              kind="custom", check=_never_increases(0)),
         raises(p, "negative epoch", 0.1, -1, 0.5),
         raises(p, "lr0 = 0", 0.0, 3, 0.5),
+        raises(p, "negative decay_rate", 0.1, 1, -0.5),
+        *_shared(p, 0.5),
     ]
 
 
@@ -90,6 +105,11 @@ def exponential_decay():
              kind="custom", check=_never_increases(0)),
         raises(p, "negative epoch", 0.1, -2, 0.9),
         raises(p, "lr0 = 0", 0.0, 3, 0.9),
+        raises(p, "base 0", 0.1, 3, 0.0),
+        raises(p, "base 1.5 (> 1)", 0.1, 3, 1.5),
+        value(p, "integer lr0 and base 1 give a Python float", 2, 3, 1, hidden=True,
+              dtype=True, weight=0.5),
+        *_shared(p, 0.9),
     ]
 
 
@@ -109,6 +129,9 @@ def inverse_sqrt_decay():
              robust=True, check=_epoch0_raises),
         raises(p, "negative epoch", 0.1, -4),
         raises(p, "lr0 = 0", 0.0, 4),
+        raises(p, "k = 0", 0.1, 4, 0.0),
+        raises(p, "negative k", 0.1, 4, -1.0),
+        *_shared(p, 2.0),
     ]
 
 
@@ -128,4 +151,8 @@ def step_decay():
              kind="custom", check=_never_increases(0)),
         raises(p, "negative epoch", 0.1, -3, 0.5, 2),
         raises(p, "lr0 = 0", 0.0, 3, 0.5, 2),
+        raises(p, "interval 0", 0.1, 3, 0.5, 0),
+        raises(p, "interval 2.5 (not an integer)", 0.1, 3, 0.5, 2.5),
+        raises(p, "negative decay_rate", 0.1, 3, -0.5, 2),
+        *_shared(p, 0.5, 3),
     ]
