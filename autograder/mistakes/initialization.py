@@ -110,6 +110,8 @@ def init_normal(n_in, n_out, rng, scale=1.0):  # noqa: F811
     for name, n in (("n_in", n_in), ("n_out", n_out)):
         if int(n) != n or n < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    if not scale >= 0:
+        raise ValueError(f"scale must be >= 0, got scale={scale!r}")
     return (scale * rng.standard_normal(n_in * n_out)).reshape(n_in, n_out)
 
 

@@ -76,7 +76,7 @@ def standardize_fit(X):  # noqa: F811
 
 @correct("standardize_fit")
 def standardize_fit(X):  # noqa: F811
-    """explicit sums: mu = sum(x)/m, sigma = sqrt(sum((x-mu)^2)/m), np.where for constants"""
+    """explicit sums: mu = sum(x)/m, sigma = sqrt(sum((x-mu)^2)/m), np.where on max == min"""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] < 1:
         raise ValueError(f"X must have shape (m, n) with m >= 1, got shape {X.shape}")
@@ -84,7 +84,7 @@ def standardize_fit(X):  # noqa: F811
     m = X.shape[0]
     mu = X.sum(axis=0) / m
     sigma = np.sqrt(((X - mu) ** 2).sum(axis=0) / m)
-    return mu, np.where(sigma == 0, 1, sigma).astype(X.dtype)
+    return mu, np.where(X.max(axis=0) == X.min(axis=0), 1, sigma).astype(X.dtype)
 
 
 @correct("standardize_fit")
@@ -154,6 +154,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
     if X.ndim != 2 or mu.shape != (X.shape[1],) or sigma.shape != (X.shape[1],):
         raise ValueError(f"X must be (m, n) and mu, sigma (n,), got {X.shape}, "
                          f"{mu.shape}, {sigma.shape}")
+    if not np.all(sigma > 0):
+        raise ValueError(f"every sigma must be > 0, got {sigma}")
     return (X - mu) * (1 / sigma)
 
 
@@ -167,6 +169,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
     if out.ndim != 2 or mu.shape != (out.shape[1],) or sigma.shape != (out.shape[1],):
         raise ValueError(f"X must be (m, n) and mu, sigma (n,), got {out.shape}, "
                          f"{mu.shape}, {sigma.shape}")
+    if (sigma <= 0).any():
+        raise ValueError("sigma must be positive in every column (a constant column has sigma 1)")
     for j in range(out.shape[1]):
         out[:, j] -= mu[j]
         out[:, j] /= sigma[j]
@@ -287,6 +291,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     if x.ndim != 2:
         raise ValueError(f"x must have shape (m, d), got {x.shape}")
     m, d = x.shape
+    if not 0 <= momentum <= 1 or not eps > 0:
+        raise ValueError(f"need momentum in [0, 1] and eps > 0, got {momentum}, {eps}")
     gamma, beta = np.asarray(gamma, dtype=x.dtype), np.asarray(beta, dtype=x.dtype)
     if gamma.shape != (d,) or beta.shape != (d,):
         raise ValueError(f"gamma and beta must have shape ({d},), got {gamma.shape}, {beta.shape}")
@@ -315,6 +321,10 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     if x.ndim != 2 or np.shape(gamma) != (x.shape[1],) or np.shape(beta) != (x.shape[1],):
         raise ValueError(f"x must be (m, d) and gamma, beta (d,), got {x.shape}, "
                          f"{np.shape(gamma)}, {np.shape(beta)}")
+    if not (0 <= momentum <= 1):
+        raise ValueError(f"momentum must lie in [0, 1], got momentum={momentum}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got eps={eps}")
     zeros = np.zeros(x.shape[1], dtype=x.dtype)
     rm = np.asarray(state.get("running_mean", zeros), dtype=x.dtype)
     rv = np.asarray(state.get("running_var", zeros), dtype=x.dtype)
