@@ -5,10 +5,9 @@ import reference as ref  # noqa: F401  (variants may call other curriculum funct
 
 from ..cases import correct, mistake
 
-# Messages that the model-selection battery's type checks also name (imported there).
+# A message that the cross_validate battery's type check also names (imported there).
 SCORES_NOT_AN_ARRAY = ("the scores must come back as a float array of shape (k,), not a list: "
                        "np.array(scores, dtype=float)")
-EPOCHS_NOT_INTS = "stop_epoch and best_epoch must be ints (epoch numbers), not floats"
 
 # ---------------------------------------------------------------- train_val_test_split
 
@@ -675,7 +674,8 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
     return len(val_costs) - 1, best_epoch
 
 
-@mistake("early_stopping", EPOCHS_NOT_INTS, rules=("ps4.early_stopping.ints",))
+@mistake("early_stopping", "stop_epoch and best_epoch must be ints (epoch numbers), not floats",
+         rules=("ps4.early_stopping.ints",))
 def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
     stop_epoch, best_epoch = ref.early_stopping(val_costs, patience, min_delta)
     return float(stop_epoch), float(best_epoch)

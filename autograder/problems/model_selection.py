@@ -22,7 +22,7 @@ import numpy as np
 from ..cases import Case, Guarded, assert_echo, battery, expect_reference
 from ..checks import CheckFailure, assert_same_sets
 from ..diagnosis import diagnose, on_inputs
-from ..mistakes.model_selection import EPOCHS_NOT_INTS, SCORES_NOT_AN_ARRAY
+from ..mistakes.model_selection import SCORES_NOT_AN_ARRAY
 from ._kit import float32, pure, raises, rng, statistical_seed, value
 
 
@@ -295,34 +295,15 @@ def _pure_callbacks(problem, *args, weight=1.0):
                 kind="custom", robust=True, check=_check_pure_callbacks)
 
 
-# ---------------------------------------------------------------- return types
-
-#: ``{problem: (is the result of the stated type?, that type, the mistake otherwise)}``
-_TYPES = {
-    "cross_validate": (lambda got: isinstance(got, np.ndarray) and got.dtype.kind == "f",
-                       "the scores should be a float array of shape (k,)", SCORES_NOT_AN_ARRAY),
-    "early_stopping": (lambda got: all(isinstance(e, (int, np.integer))
-                                       and not isinstance(e, (bool, np.bool_)) for e in got),
-                       "stop_epoch and best_epoch should be ints", EPOCHS_NOT_INTS),
-}
-
-
-def _check_type(student, case):
-    """The reference's values, then the type the contract states: value cases compare
-    numbers only, so a list passes for an array and a float for an int."""
+def _check_float_array(student, case):
+    """The reference's scores, as a float array: value cases compare numbers only, so a
+    list of the right scores would pass them."""
     args, kwargs = case.inputs()
     got = student.call(case.problem, *args, **kwargs)
     expect_reference(case, got)
-    is_typed, what, mistake = _TYPES[case.problem]
-    if not is_typed(got):
-        kinds = ", ".join(type(e).__name__ for e in got) if isinstance(got, (tuple, list)) else \
-            type(got).__name__
-        raise CheckFailure(f"{what}, but got {kinds}", mistake)
-
-
-def _typed(problem, name, *args):
-    """A hidden case of ``problem``'s return type (:func:`_check_type`)."""
-    return Case(problem, name, args, hidden=True, kind="custom", robust=True, check=_check_type)
+    if not (isinstance(got, np.ndarray) and got.dtype.kind == "f"):
+        raise CheckFailure("the scores should be a float array of shape (k,), but they are a "
+                           f"{type(got).__name__}", SCORES_NOT_AN_ARRAY)
 
 
 # ---------------------------------------------------------------- cross_validate
@@ -350,7 +331,8 @@ def cross_validate():
         raises(fn, "k = 1", *_data(r2_score, X10, y10), 1),
         raises(fn, "k > m", *_data(r2_score, X8, y8), 9),
         raises(fn, "X and y of different lengths", *_data(r2_score, X12, y10), 5),
-        _typed(fn, "the scores are a float array", *_data(r2_score, X10, y10), 2),
+        Case(fn, "the scores are a float array", (*_data(r2_score, X10, y10), 2), hidden=True,
+             kind="custom", robust=True, check=_check_float_array),
     ]
 
 
@@ -430,5 +412,4 @@ def early_stopping():
         raises(fn, "patience = 0", np.array([0.7, 0.65, 0.66, 0.9]), 0),
         raises(fn, "negative min_delta", np.array([0.8, 0.75, 0.71, 0.74]), 2, min_delta=-0.1),
         raises(fn, "no epochs", np.array([]), 2),
-        _typed(fn, "the two epochs are ints", np.array([0.9, 0.8, 0.85, 0.7, 0.75, 0.76]), 2),
     ]
