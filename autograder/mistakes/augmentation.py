@@ -106,7 +106,8 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 @mistake("augment_flip", "the images are flipped upside down (rows reversed, axis 1; np.fliplr "
                          "on the batch does that): a left-right mirror reverses the columns, "
-                         "axis 2 of (N, H, W)")
+                         "axis 2 of (N, H, W)",
+         rules=("ps4.augment_flip.columns",))
 def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
@@ -214,7 +215,8 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @mistake("augment_shift", "np.roll wraps around: what leaves one edge comes back on the other; "
-                          "a shift must fill what enters with zeros")
+                          "a shift must fill what enters with zeros",
+         rules=("ps4.augment_shift.zeros",))
 def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)

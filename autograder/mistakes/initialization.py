@@ -146,7 +146,8 @@ def init_xavier(n_in, n_out, rng):  # noqa: F811
 
 
 @mistake("init_xavier", "rng.random draws uniform values in [0, 1): use rng.standard_normal "
-                        "for Gaussian weights with mean 0")
+                        "for Gaussian weights with mean 0",
+         rules=("ps5.init.draw",))
 def init_xavier(n_in, n_out, rng):  # noqa: F811
     return rng.random((n_in, n_out)) * np.sqrt(1 / n_in)
 

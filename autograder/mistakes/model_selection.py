@@ -21,7 +21,8 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):
 
 
 @mistake("train_val_test_split", "the sizes are truncated with int(); the contract rounds: "
-                                 "m_test = round(test*m), m_val = round(val*m)")
+                                 "m_test = round(test*m), m_val = round(val*m)",
+         rules=("ps4.split.round",))
 def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
     p = rng.permutation(m)
     m_test, m_val = int(test * m), int(val * m)
@@ -116,7 +117,8 @@ def kfold(m, k, rng=None):
 
 
 @mistake("kfold", "the extra samples go to the last fold; as in scikit-learn, the FIRST "
-                  "m % k folds get m//k + 1 samples and the others m//k")
+                  "m % k folds get m//k + 1 samples and the others m//k",
+         rules=("ps4.kfold.sizes",))
 def kfold(m, k, rng=None):  # noqa: F811
     order = np.arange(m) if rng is None else rng.permutation(m)
     size = m // k
@@ -339,7 +341,8 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 
 @mistake("grid_search", "new folds are drawn for every candidate, so candidates are compared "
-                        "on different splits: draw kfold(m, k, rng) once, before the loop")
+                        "on different splits: draw kfold(m, k, rng) once, before the loop",
+         rules=("ps4.grid_search.same-folds",))
 def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
     import itertools
     results = []
@@ -354,7 +357,8 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 @mistake("grid_search", "the candidates are not in itertools.product order over the grid's "
                         "keys (the first key varies slowest): use "
-                        "itertools.product(*grid.values())")
+                        "itertools.product(*grid.values())",
+         rules=("ps4.grid_search.order",))
 def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
     import itertools
     folds = ref.kfold(len(y), k, rng)
@@ -508,7 +512,8 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 
 @mistake("early_stopping", "each epoch is compared with the previous epoch; compare with the "
-                           "BEST cost so far: improve when cost < best - min_delta")
+                           "BEST cost so far: improve when cost < best - min_delta",
+         rules=("ps4.early_stopping.improves",))
 def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
     prev, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):

@@ -180,7 +180,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 # ================================================================ batchnorm_forward
 
 @mistake("batchnorm_forward", "the batch variance uses ddof=1 (unbiased, m-1): batch norm "
-                              "normalizes with the biased variance, mean((x - mu)^2)")
+                              "normalizes with the biased variance, mean((x - mu)^2)",
+         rules=("ps5.batchnorm.biased",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -198,7 +199,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @mistake("batchnorm_forward", "eps is outside the square root: x_hat = (x - mu)/sqrt(var + eps), "
-                              "not (x - mu)/(sqrt(var) + eps)")
+                              "not (x - mu)/(sqrt(var) + eps)",
+         rules=("ps5.batchnorm.eps-inside",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -216,7 +218,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @mistake("batchnorm_forward", "momentum weighs the wrong term: the running stats keep "
-                              "momentum of the OLD value, r = momentum*r + (1-momentum)*batch")
+                              "momentum of the OLD value, r = momentum*r + (1-momentum)*batch",
+         rules=("ps5.batchnorm.momentum",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
