@@ -299,6 +299,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     gamma, beta = np.asarray(gamma, dtype=x.dtype), np.asarray(beta, dtype=x.dtype)
     if gamma.shape != (d,) or beta.shape != (d,):
         raise ValueError(f"gamma and beta must have shape ({d},), got {gamma.shape}, {beta.shape}")
+    if state and not {"running_mean", "running_var"} <= set(state):
+        raise ValueError(f"state needs both running_mean and running_var, got {sorted(state)}")
     rm = np.array(state["running_mean"], dtype=x.dtype) if state else np.zeros(d, x.dtype)
     rv = np.array(state["running_var"], dtype=x.dtype) if state else np.zeros(d, x.dtype)
     if rm.shape != (d,) or rv.shape != (d,):
@@ -328,6 +330,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
         raise ValueError(f"momentum must lie in [0, 1], got momentum={momentum}")
     if not eps > 0:
         raise ValueError(f"eps must be > 0, got eps={eps}")
+    if state and set(state) != {"running_mean", "running_var"}:
+        raise ValueError(f"state must be {{}} or hold running_mean and running_var, got {set(state)}")
     zeros = np.zeros(x.shape[1], dtype=x.dtype)
     rm = np.asarray(state.get("running_mean", zeros), dtype=x.dtype)
     rv = np.asarray(state.get("running_var", zeros), dtype=x.dtype)
@@ -547,6 +551,18 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     cache = {"x_hat": x_hat, "gamma": gamma, "inv_std": inv_std} if train else None
     state_new = {"running_mean": r_mu.astype(out.dtype), "running_var": r_var.astype(out.dtype)}
     return (gamma * x_hat + np.asarray(beta, dtype=out.dtype)).astype(out.dtype), cache, state_new
+
+
+@mistake("batchnorm_forward", "a state must be {} or hold both running_mean and running_var: "
+                              "a state with one of them must raise ValueError, not have the "
+                              "other filled with zeros",
+         rules=("ps5.batchnorm.state-keys", "ps5.bad-input"))
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    if isinstance(state, dict) and len(state) == 1:
+        d = np.shape(gamma)[0]
+        state = {"running_mean": state.get("running_mean", np.zeros(d)),
+                 "running_var": state.get("running_var", np.zeros(d))}
+    return ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
 
 
 @mistake("batchnorm_backward", "dout of another shape than the cached batch must raise "

@@ -234,6 +234,8 @@ def batchnorm_forward():
         raises("batchnorm_forward", "gamma has the wrong length", x, gamma[:3], beta, {}),
         raises("batchnorm_forward", "running_mean has the wrong length", x, gamma, beta,
                {"running_mean": np.zeros(5), "running_var": np.ones(5)}),
+        raises("batchnorm_forward", "state with running_mean only", x, gamma, beta,
+               {"running_mean": np.zeros(4)}),
         raises("batchnorm_forward", "momentum = 1.5", x, gamma, beta, {}, momentum=1.5),
         raises("batchnorm_forward", "eps = 0", x, gamma, beta, {}, eps=0.0),
     ]
