@@ -30,7 +30,8 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 
 @mistake("augment_noise", "the noise is added to X in place (X += ...), which changes the "
-                          "caller's data: return a new array, X + std * noise", kind="purity")
+                          "caller's data: return a new array, X + std * noise", kind="purity",
+         rules=("ps4.purity",))
 def augment_noise(X, std, rng):  # noqa: F811
     X = np.asarray(X)
     if X.dtype.kind != "f":
@@ -58,7 +59,8 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 
 @mistake("augment_noise", "with std = 0 nothing was drawn: the contract draws the noise once "
-                          "whatever std is, so that the rng advances the same way for every std")
+                          "whatever std is, so that the rng advances the same way for every std",
+         rules=("ps4.augment_noise.draw",))
 def augment_noise(X, std, rng):  # noqa: F811
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -104,7 +106,8 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 @mistake("augment_flip", "the images are flipped upside down (rows reversed, axis 1; np.fliplr "
                          "on the batch does that): a left-right mirror reverses the columns, "
-                         "axis 2 of (N, H, W)")
+                         "axis 2 of (N, H, W)",
+         rules=("ps4.augment_flip.columns",))
 def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
@@ -137,7 +140,8 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @mistake("augment_flip", "one coin is tossed for the whole batch, so every image flips or none "
-                         "does: draw one decision per image, flip = rng.random(N) < p")
+                         "does: draw one decision per image, flip = rng.random(N) < p",
+         rules=("ps4.augment_flip.per-image",))
 def augment_flip(images, rng, p=0.5):  # noqa: F811
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
@@ -211,7 +215,8 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @mistake("augment_shift", "np.roll wraps around: what leaves one edge comes back on the other; "
-                          "a shift must fill what enters with zeros")
+                          "a shift must fill what enters with zeros",
+         rules=("ps4.augment_shift.zeros",))
 def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
@@ -306,7 +311,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
     return out, shifts
 
 
-@mistake("augment_shift", GLOBAL_RNG)
+@mistake("augment_shift", GLOBAL_RNG, rules=("ps4.rng",))
 def augment_shift(images, max_shift, rng):  # noqa: F811
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
@@ -356,3 +361,26 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
         out[i, max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
             images[i, max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
     return out, shifts
+
+
+# ---------------------------------------------------------------- rules of ps4 broken alone
+
+@mistake("augment_noise", "a negative std must raise ValueError (check_nonnegative): std is a "
+                          "standard deviation, not to be replaced by |std|",
+         rules=("ps4.augment_noise.bad-input", "ps4.bad-input"))
+def augment_noise(X, std, rng):  # noqa: F811
+    return ref.augment_noise(X, abs(std), rng)
+
+
+@mistake("augment_flip", "p outside [0, 1] must raise ValueError (check_real_in): p is a "
+                         "probability, not to be clipped into [0, 1]",
+         rules=("ps4.augment_flip.bad-input", "ps4.bad-input"))
+def augment_flip(images, rng, p=0.5):  # noqa: F811
+    return ref.augment_flip(images, rng, min(max(p, 0.0), 1.0))
+
+
+@mistake("augment_shift", "max_shift must be an integer (check_int): 1.5 must raise ValueError, "
+                          "not be truncated to 1",
+         rules=("ps4.augment_shift.bad-input", "ps4.bad-input"))
+def augment_shift(images, max_shift, rng):  # noqa: F811
+    return ref.augment_shift(images, int(max_shift), rng)

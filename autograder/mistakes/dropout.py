@@ -62,14 +62,15 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 
 @mistake("dropout_forward", "dropout is applied in test mode too: with train=False return "
-                            "(a copy of A, None) and draw nothing")
+                            "(a copy of A, None) and draw nothing",
+         rules=("ps4.dropout.test-mode",))
 def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     A = np.asarray(A, dtype=float)
     mask = rng.random(A.shape) < keep_prob
     return A * mask / keep_prob, mask
 
 
-@mistake("dropout_forward", GLOBAL_RNG)
+@mistake("dropout_forward", GLOBAL_RNG, rules=("ps4.rng",))
 def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     A = np.asarray(A, dtype=float)
     if not train:
@@ -89,7 +90,8 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 @mistake("dropout_forward", "the mask must be drawn as rng.random(A.shape) < keep_prob (one "
                             "call): another draw (rng.binomial, rng.choice, ...) is valid "
-                            "dropout but not reproducible against the contract")
+                            "dropout but not reproducible against the contract",
+         rules=("ps4.draws",))
 def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     A = np.asarray(A)
     A = A if A.dtype.kind == "f" else A.astype(np.float64)
@@ -101,7 +103,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     return A * mask / keep_prob, mask
 
 
-@mistake("dropout_forward", DRAWS_IN_TEST_MODE)
+@mistake("dropout_forward", DRAWS_IN_TEST_MODE, rules=("ps4.dropout.test-draws",))
 def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     A = np.asarray(A)
     A = A if A.dtype.kind == "f" else A.astype(np.float64)
@@ -118,6 +120,10 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     """np.where(mask, A / keep_prob, 0) on the uniform draw"""
     if isinstance(keep_prob, bool) or not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be in (0, 1], got keep_prob={keep_prob!r}")
+    if train is not True and train is not False:
+        raise ValueError(f"train must be True or False, got train={train!r}")
+    if train and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     A = np.array(A)
     if A.dtype.kind != "f":
         A = A.astype(np.float64)
@@ -135,6 +141,10 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
     dtype = A.dtype if A.dtype.kind == "f" else np.dtype(np.float64)
     if not (keep_prob > 0 and keep_prob <= 1):
         raise ValueError(f"keep_prob must lie in (0, 1], got {keep_prob}")
+    if not isinstance(train, bool):
+        raise ValueError(f"train must be a bool, got {type(train).__name__}")
+    if train and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a Generator in training mode, got {rng!r}")
     if train is False:
         return A.astype(dtype, copy=True), None
     draws = rng.random(A.shape)
@@ -174,7 +184,8 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 
 @mistake("dropout_backward", "float32 gradients came back as float64: a float64 mask "
                              "(astype(float)) promotes the product; keep dout's dtype",
-         kind="dtype")
+         kind="dtype",
+         rules=("ps4.dtype",))
 def dropout_backward(dout, mask, keep_prob):  # noqa: F811
     if not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
@@ -208,3 +219,62 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
         raise ValueError(f"mask must have dout's shape {dout.shape}, got {np.shape(mask)}")
     scale = np.asarray(mask).astype(dtype) / dtype.type(keep_prob)
     return dout.astype(dtype) * scale
+
+
+# ---------------------------------------------------------------- rules of ps4 broken alone
+
+@mistake("dropout_forward", "the mask must be the boolean array rng.random(A.shape) < keep_prob, "
+                            "not 0/1 floats", rules=("ps4.dropout.bool-mask",))
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    out, mask = ref.dropout_forward(A, keep_prob, rng, train)
+    return out, None if mask is None else mask.astype(out.dtype)
+
+
+@mistake("dropout_forward", "keep_prob outside (0, 1] must raise ValueError: 0 drops every unit "
+                            "and divides by 0 (check_real_in(..., low_open=True))",
+         rules=("ps4.dropout.keep-prob", "ps4.bad-input"))
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    if train is not True and train is not False:
+        raise ValueError(f"train must be True or False, got {train!r}")
+    if train and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    A = np.asarray(A)
+    A = A if A.dtype.kind == "f" else A.astype(np.float64)
+    if not train:
+        return A.copy(), None
+    mask = rng.random(A.shape) < keep_prob
+    with np.errstate(all="ignore"):
+        return A * mask / keep_prob, mask
+
+
+@mistake("dropout_forward", "in training mode rng must be a Generator: rng=None must raise "
+                            "ValueError, not fall back to a fresh, unseeded generator",
+         rules=("ps4.dropout.rng",))
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    if train is True and rng is None:
+        rng = np.random.default_rng()
+    return ref.dropout_forward(A, keep_prob, rng, train)
+
+
+@mistake("dropout_forward", "train must be True or False: a string such as 'no' must raise "
+                            "ValueError, not count as True", rules=("ps4.dropout.train-bool",))
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    return ref.dropout_forward(A, keep_prob, rng, bool(train))
+
+
+@mistake("dropout_backward", "a new mask was drawn: the backward pass uses the mask that the "
+                             "forward pass returned, dA = dout * mask / keep_prob",
+         rules=("ps4.dropout_backward.same-mask",))
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    dA = ref.dropout_backward(dout, mask, keep_prob)  # the reference's checks, and its dtype
+    fresh = np.random.default_rng(0).random(dA.shape) < keep_prob
+    return ref.dropout_backward(np.asarray(dout, dtype=dA.dtype), fresh, keep_prob)
+
+
+@mistake("dropout_backward", "mask=None (what test mode returns) must raise ValueError: there "
+                             "is nothing to backpropagate through",
+         rules=("ps4.dropout_backward.bad-input", "ps4.bad-input"))
+def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+    if mask is None:
+        mask = np.ones(np.shape(dout), dtype=bool)
+    return ref.dropout_backward(dout, mask, keep_prob)

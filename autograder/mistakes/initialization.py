@@ -16,7 +16,8 @@ EMPTY = ("np.empty does not zero the memory: it returns whatever was there; "
 # ================================================================ init_zeros
 
 @mistake("init_zeros", "the weights have dtype int: use float zeros, np.zeros((n_in, n_out))",
-         kind="dtype")
+         kind="dtype",
+         rules=("ps5.init.float64",))
 def init_zeros(n_in, n_out):
     return np.zeros((n_in, n_out), dtype=int)
 
@@ -89,7 +90,8 @@ def init_normal(n_in, n_out, rng, scale=1.0):  # noqa: F811
 
 @mistake("init_normal", "the weights do not come from the rng argument (the global np.random, "
                         "or a new generator): the same seed must give the same weights; "
-                        "draw with rng.standard_normal((n_in, n_out))")
+                        "draw with rng.standard_normal((n_in, n_out))",
+         rules=("ps5.rng",))
 def init_normal(n_in, n_out, rng, scale=1.0):  # noqa: F811
     return np.random.standard_normal((n_in, n_out)) * scale
 
@@ -108,6 +110,8 @@ def init_normal(n_in, n_out, rng, scale=1.0):  # noqa: F811
     for name, n in (("n_in", n_in), ("n_out", n_out)):
         if int(n) != n or n < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    if not scale >= 0:
+        raise ValueError(f"scale must be >= 0, got scale={scale!r}")
     return (scale * rng.standard_normal(n_in * n_out)).reshape(n_in, n_out)
 
 
@@ -135,13 +139,15 @@ def init_xavier(n_in, n_out, rng):  # noqa: F811
     return rng.standard_normal((n_in, n_out)) * np.sqrt(2 / (n_in + n_out))
 
 
-@mistake("init_xavier", "the shape is (n_out, n_in): W has shape (n_in, n_out)")
+@mistake("init_xavier", "the shape is (n_out, n_in): W has shape (n_in, n_out)",
+         rules=("ps5.init.shape",))
 def init_xavier(n_in, n_out, rng):  # noqa: F811
     return rng.standard_normal((n_out, n_in)) * np.sqrt(1 / n_in)
 
 
 @mistake("init_xavier", "rng.random draws uniform values in [0, 1): use rng.standard_normal "
-                        "for Gaussian weights with mean 0")
+                        "for Gaussian weights with mean 0",
+         rules=("ps5.init.draw",))
 def init_xavier(n_in, n_out, rng):  # noqa: F811
     return rng.random((n_in, n_out)) * np.sqrt(1 / n_in)
 
@@ -277,3 +283,18 @@ def init_glorot(n_in, n_out, rng):  # noqa: F811
     """ref.init_normal's unit draw, divided by sqrt of the fan average (n_in + n_out)/2"""
     W = ref.init_normal(n_in, n_out, rng)
     return W / np.sqrt(sum(W.shape) / 2)
+
+
+# ---------------------------------------------------------------- rules of ps5 broken alone
+
+@mistake("init_he", "n_in and n_out must be integers >= 1 (check_int): n_in = 0 or 2.5 must "
+                    "raise ValueError naming the argument",
+         rules=("ps5.init.bad-input", "ps5.bad-input"))
+def init_he(n_in, n_out, rng):  # noqa: F811
+    return rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)
+
+
+@mistake("init_normal", "a negative scale must raise ValueError: scale is a standard deviation, "
+                        "scale >= 0", rules=("ps5.init_normal.scale", "ps5.bad-input"))
+def init_normal(n_in, n_out, rng, scale=1.0):  # noqa: F811
+    return ref.init_normal(n_in, n_out, rng) * scale

@@ -5,6 +5,10 @@ import reference as ref  # noqa: F401  (variants may call other curriculum funct
 
 from ..cases import correct, mistake
 
+# A message that the cross_validate battery's type check also names (imported there).
+SCORES_NOT_AN_ARRAY = ("the scores must come back as a float array of shape (k,), not a list: "
+                       "np.array(scores, dtype=float)")
+
 # ---------------------------------------------------------------- train_val_test_split
 
 
@@ -17,7 +21,8 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):
 
 
 @mistake("train_val_test_split", "the sizes are truncated with int(); the contract rounds: "
-                                 "m_test = round(test*m), m_val = round(val*m)")
+                                 "m_test = round(test*m), m_val = round(val*m)",
+         rules=("ps4.split.round",))
 def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
     p = rng.permutation(m)
     m_test, m_val = int(test * m), int(val * m)
@@ -34,7 +39,8 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 
 
 @mistake("train_val_test_split", "train overlaps val: train is what is left after BOTH the "
-                                 "test and the val slices, p[m_test + m_val:]")
+                                 "test and the val slices, p[m_test + m_val:]",
+         rules=("ps4.split.partition",))
 def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
     p = rng.permutation(m)
     m_test, m_val = round(test * m), round(val * m)
@@ -111,7 +117,8 @@ def kfold(m, k, rng=None):
 
 
 @mistake("kfold", "the extra samples go to the last fold; as in scikit-learn, the FIRST "
-                  "m % k folds get m//k + 1 samples and the others m//k")
+                  "m % k folds get m//k + 1 samples and the others m//k",
+         rules=("ps4.kfold.sizes",))
 def kfold(m, k, rng=None):  # noqa: F811
     order = np.arange(m) if rng is None else rng.permutation(m)
     size = m // k
@@ -259,7 +266,8 @@ def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
 
 
 @mistake("cross_validate", "the scores are in reverse fold order: score fold 0 first, as "
-                           "kfold returns them")
+                           "kfold returns them",
+         rules=("ps4.cross_validate.fold-order",))
 def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
     if len(X) != len(y):
         raise ValueError("X and y must have the same number of samples")
@@ -316,7 +324,8 @@ def grid_search(fit, score, X, y, grid, k, rng=None):
 
 
 @mistake("grid_search", "on a tie the LAST best candidate wins (>= instead of >): keep the "
-                        "first candidate with the highest mean score")
+                        "first candidate with the highest mean score",
+         rules=("ps4.grid_search.first-tie",))
 def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
     import itertools
     folds = ref.kfold(len(y), k, rng)
@@ -332,7 +341,8 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 
 @mistake("grid_search", "new folds are drawn for every candidate, so candidates are compared "
-                        "on different splits: draw kfold(m, k, rng) once, before the loop")
+                        "on different splits: draw kfold(m, k, rng) once, before the loop",
+         rules=("ps4.grid_search.same-folds",))
 def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
     import itertools
     results = []
@@ -347,7 +357,8 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 @mistake("grid_search", "the candidates are not in itertools.product order over the grid's "
                         "keys (the first key varies slowest): use "
-                        "itertools.product(*grid.values())")
+                        "itertools.product(*grid.values())",
+         rules=("ps4.grid_search.order",))
 def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
     import itertools
     folds = ref.kfold(len(y), k, rng)
@@ -415,6 +426,8 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 @correct("grid_search")
 def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
     """nested index arithmetic instead of itertools.product; np.argmax picks the first max"""
+    if not isinstance(grid, dict):
+        raise ValueError(f"grid must be a dict {{name: candidates}}, got {type(grid).__name__}")
     names = list(grid.keys())
     values = [list(grid[n]) for n in names]
     if any(len(v) == 0 for v in values):
@@ -453,7 +466,8 @@ def early_stopping(val_costs, patience, min_delta=0.0):
 
 
 @mistake("early_stopping", "best_epoch is the argmin of the costs; it must be the last epoch "
-                           "that IMPROVED (by more than min_delta), which can differ")
+                           "that IMPROVED (by more than min_delta), which can differ",
+         rules=("ps4.early_stopping.best-epoch",))
 def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
     costs = list(val_costs)
     best, waited, stop = np.inf, 0, len(costs) - 1
@@ -498,7 +512,8 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 
 @mistake("early_stopping", "each epoch is compared with the previous epoch; compare with the "
-                           "BEST cost so far: improve when cost < best - min_delta")
+                           "BEST cost so far: improve when cost < best - min_delta",
+         rules=("ps4.early_stopping.improves",))
 def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
     prev, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
@@ -527,7 +542,8 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 
 @mistake("early_stopping", "when patience never runs out, stop_epoch is the LAST epoch, "
-                           "len(val_costs) - 1 (epochs count from 0)")
+                           "len(val_costs) - 1 (epochs count from 0)",
+         rules=("ps4.early_stopping.last-epoch",))
 def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
@@ -579,3 +595,92 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
         if left == 0:
             return epoch, best_epoch
     return len(costs) - 1, best_epoch
+
+
+# ---------------------------------------------------------------- rules of ps4 broken alone
+
+@mistake("train_val_test_split", "the indices are not shuffled (arange(m) cut in order): shuffle "
+                                 "first, p = rng.permutation(m), so that the three sets come "
+                                 "from the same distribution", rules=("ps4.split.shuffle",))
+def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+    _, val_idx, test_idx = ref.train_val_test_split(m, rng, val, test)  # checks, one draw
+    p, m_test, m_val = np.arange(m), len(test_idx), len(val_idx)
+    return p[m_test + m_val:], p[m_test:m_test + m_val], p[:m_test]
+
+
+@mistake("train_val_test_split", "val and test that leave no room (round(val*m) + "
+                                 "round(test*m) > m) must raise ValueError, not return "
+                                 "short sets", rules=("ps4.split.bad-input", "ps4.bad-input"))
+def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+    m_test, m_val = round(test * m), round(val * m)
+    if m_test + m_val <= m:
+        return ref.train_val_test_split(m, rng, val, test)
+    p = rng.permutation(m)
+    return p[m_test + m_val:], p[m_test:m_test + m_val], p[:m_test]
+
+
+@mistake("kfold", "k > m must raise ValueError: some folds would be empty (2 <= k <= m)",
+         rules=("ps4.kfold.bad-input", "ps4.bad-input"))
+def kfold(m, k, rng=None):  # noqa: F811
+    order = np.arange(m) if rng is None else rng.permutation(m)
+    folds = np.array_split(order, k)
+    return [(np.concatenate(folds[:j] + folds[j + 1:]), fold) for j, fold in enumerate(folds)]
+
+
+@mistake("cross_validate", SCORES_NOT_AN_ARRAY, rules=("ps4.cross_validate.array",))
+def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+    return [float(s) for s in ref.cross_validate(fit, score, X, y, k, rng)]
+
+
+@mistake("cross_validate", "X and y with different numbers of rows must raise ValueError "
+                           "naming both shapes, not be cut to len(y)",
+         rules=("ps4.cross_validate.bad-input", "ps4.bad-input"))
+def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+    X, y = np.asarray(X), np.asarray(y)
+    return np.array([score(fit(X[tr], y[tr]), X[va], y[va])
+                     for tr, va in ref.kfold(len(y), k, rng)], dtype=float)
+
+
+@mistake("grid_search", "grid must be a dict {name: list of candidates}: a list of pairs must "
+                        "raise ValueError, not be turned into a dict",
+         rules=("ps4.grid_search.bad-input", "ps4.bad-input"))
+def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+    return ref.grid_search(fit, score, X, y, dict(grid), k, rng)
+
+
+@mistake("early_stopping", "a NaN cost counted as an improvement (not cost >= best is True for "
+                           "NaN): test cost < best - min_delta, which is False for NaN",
+         rules=("ps4.early_stopping.nan",))
+def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+    ref.early_stopping(val_costs, patience, min_delta)  # the reference's checks
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, cost in enumerate(val_costs):
+        if not cost >= best - min_delta:
+            best, best_epoch, waited = cost, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return epoch, best_epoch
+    return len(val_costs) - 1, best_epoch
+
+
+@mistake("early_stopping", "patience must be an integer >= 1: patience = 0 must raise "
+                           "ValueError", rules=("ps4.early_stopping.bad-input", "ps4.bad-input"))
+def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+    ref.early_stopping(val_costs, 1, min_delta)  # the reference's other checks
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, cost in enumerate(val_costs):
+        if cost < best - min_delta:
+            best, best_epoch, waited = cost, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return epoch, best_epoch
+    return len(val_costs) - 1, best_epoch
+
+
+@mistake("early_stopping", "stop_epoch and best_epoch must be ints (epoch numbers), not floats",
+         rules=("ps4.early_stopping.ints",))
+def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+    stop_epoch, best_epoch = ref.early_stopping(val_costs, patience, min_delta)
+    return float(stop_epoch), float(best_epoch)

@@ -14,7 +14,8 @@ from ..cases import correct, mistake
 # ================================================================ standardize_fit
 
 @mistake("standardize_fit", "sigma uses ddof=1 (the sample std, dividing by m-1): the "
-                            "population std divides by m, so use X.std(axis=0) (ddof=0)")
+                            "population std divides by m, so use X.std(axis=0) (ddof=0)",
+         rules=("ps5.standardize_fit.ddof",))
 def standardize_fit(X):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -25,7 +26,8 @@ def standardize_fit(X):
 
 
 @mistake("standardize_fit", "a constant column keeps sigma = 0, so standardizing divides by "
-                            "zero (inf/nan): give constant columns sigma = 1")
+                            "zero (inf/nan): give constant columns sigma = 1",
+         rules=("ps5.standardize_fit.constant",))
 def standardize_fit(X):  # noqa: F811
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -53,7 +55,8 @@ def standardize_fit(X):  # noqa: F811
 
 
 @mistake("standardize_fit", "one mean and std for the whole matrix: compute them per column "
-                            "with axis=0, giving arrays of shape (n,)")
+                            "with axis=0, giving arrays of shape (n,)",
+         rules=("ps5.standardize_fit.per-column",))
 def standardize_fit(X):  # noqa: F811
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -62,7 +65,8 @@ def standardize_fit(X):  # noqa: F811
 
 
 @mistake("standardize_fit", "float32 input came back as float64: compute in the input's dtype",
-         kind="dtype")
+         kind="dtype",
+         rules=("ps5.dtype",))
 def standardize_fit(X):  # noqa: F811
     X = np.asarray(X, dtype=np.float64)
     sigma = X.std(axis=0)
@@ -72,7 +76,7 @@ def standardize_fit(X):  # noqa: F811
 
 @correct("standardize_fit")
 def standardize_fit(X):  # noqa: F811
-    """explicit sums: mu = sum(x)/m, sigma = sqrt(sum((x-mu)^2)/m), np.where for constants"""
+    """explicit sums: mu = sum(x)/m, sigma = sqrt(sum((x-mu)^2)/m), np.where on max == min"""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] < 1:
         raise ValueError(f"X must have shape (m, n) with m >= 1, got shape {X.shape}")
@@ -80,7 +84,7 @@ def standardize_fit(X):  # noqa: F811
     m = X.shape[0]
     mu = X.sum(axis=0) / m
     sigma = np.sqrt(((X - mu) ** 2).sum(axis=0) / m)
-    return mu, np.where(sigma == 0, 1, sigma).astype(X.dtype)
+    return mu, np.where(X.max(axis=0) == X.min(axis=0), 1, sigma).astype(X.dtype)
 
 
 @correct("standardize_fit")
@@ -150,6 +154,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
     if X.ndim != 2 or mu.shape != (X.shape[1],) or sigma.shape != (X.shape[1],):
         raise ValueError(f"X must be (m, n) and mu, sigma (n,), got {X.shape}, "
                          f"{mu.shape}, {sigma.shape}")
+    if not np.all(sigma > 0):
+        raise ValueError(f"every sigma must be > 0, got {sigma}")
     return (X - mu) * (1 / sigma)
 
 
@@ -163,6 +169,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
     if out.ndim != 2 or mu.shape != (out.shape[1],) or sigma.shape != (out.shape[1],):
         raise ValueError(f"X must be (m, n) and mu, sigma (n,), got {out.shape}, "
                          f"{mu.shape}, {sigma.shape}")
+    if (sigma <= 0).any():
+        raise ValueError("sigma must be positive in every column (a constant column has sigma 1)")
     for j in range(out.shape[1]):
         out[:, j] -= mu[j]
         out[:, j] /= sigma[j]
@@ -172,7 +180,8 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 # ================================================================ batchnorm_forward
 
 @mistake("batchnorm_forward", "the batch variance uses ddof=1 (unbiased, m-1): batch norm "
-                              "normalizes with the biased variance, mean((x - mu)^2)")
+                              "normalizes with the biased variance, mean((x - mu)^2)",
+         rules=("ps5.batchnorm.biased",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -190,7 +199,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @mistake("batchnorm_forward", "eps is outside the square root: x_hat = (x - mu)/sqrt(var + eps), "
-                              "not (x - mu)/(sqrt(var) + eps)")
+                              "not (x - mu)/(sqrt(var) + eps)",
+         rules=("ps5.batchnorm.eps-inside",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -208,7 +218,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @mistake("batchnorm_forward", "momentum weighs the wrong term: the running stats keep "
-                              "momentum of the OLD value, r = momentum*r + (1-momentum)*batch")
+                              "momentum of the OLD value, r = momentum*r + (1-momentum)*batch",
+         rules=("ps5.batchnorm.momentum",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -227,7 +238,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 @mistake("batchnorm_forward", "test mode (train=False) still normalizes with the batch "
                               "statistics: at test time use the running mean and variance, "
-                              "leave them unchanged and return cache=None")
+                              "leave them unchanged and return cache=None",
+         rules=("ps5.batchnorm.test-mode",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -242,7 +254,8 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @mistake("batchnorm_forward", "the state dict passed in was changed in place: build and "
-                              "return a NEW dict (and new arrays) for state_new", kind="purity")
+                              "return a NEW dict (and new arrays) for state_new", kind="purity",
+         rules=("ps5.batchnorm.state-unchanged",))
 def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
     out, cache, new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     state["running_mean"] = new["running_mean"]
@@ -281,9 +294,13 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     if x.ndim != 2:
         raise ValueError(f"x must have shape (m, d), got {x.shape}")
     m, d = x.shape
+    if not 0 <= momentum <= 1 or not eps > 0:
+        raise ValueError(f"need momentum in [0, 1] and eps > 0, got {momentum}, {eps}")
     gamma, beta = np.asarray(gamma, dtype=x.dtype), np.asarray(beta, dtype=x.dtype)
     if gamma.shape != (d,) or beta.shape != (d,):
         raise ValueError(f"gamma and beta must have shape ({d},), got {gamma.shape}, {beta.shape}")
+    if state and not {"running_mean", "running_var"} <= set(state):
+        raise ValueError(f"state needs both running_mean and running_var, got {sorted(state)}")
     rm = np.array(state["running_mean"], dtype=x.dtype) if state else np.zeros(d, x.dtype)
     rv = np.array(state["running_var"], dtype=x.dtype) if state else np.zeros(d, x.dtype)
     if rm.shape != (d,) or rv.shape != (d,):
@@ -309,6 +326,12 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
     if x.ndim != 2 or np.shape(gamma) != (x.shape[1],) or np.shape(beta) != (x.shape[1],):
         raise ValueError(f"x must be (m, d) and gamma, beta (d,), got {x.shape}, "
                          f"{np.shape(gamma)}, {np.shape(beta)}")
+    if not (0 <= momentum <= 1):
+        raise ValueError(f"momentum must lie in [0, 1], got momentum={momentum}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got eps={eps}")
+    if state and set(state) != {"running_mean", "running_var"}:
+        raise ValueError(f"state must be {{}} or hold running_mean and running_var, got {set(state)}")
     zeros = np.zeros(x.shape[1], dtype=x.dtype)
     rm = np.asarray(state.get("running_mean", zeros), dtype=x.dtype)
     rv = np.asarray(state.get("running_var", zeros), dtype=x.dtype)
@@ -371,7 +394,8 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 
 @mistake("batchnorm_backward", "dgamma and dbeta are summed over the wrong axis: sum over the "
-                               "samples (axis=0), giving one value per feature, shape (d,)")
+                               "samples (axis=0), giving one value per feature, shape (d,)",
+         rules=("ps5.batchnorm_backward.shapes",))
 def batchnorm_backward(dout, cache):  # noqa: F811
     dout = np.asarray(dout)
     x_hat = cache["x_hat"]
@@ -395,7 +419,8 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 
 @mistake("batchnorm_backward", "dout was changed in place: work on a copy "
-                               "(dx_hat = dout * gamma, not dout *= gamma)", kind="purity")
+                               "(dx_hat = dout * gamma, not dout *= gamma)", kind="purity",
+         rules=("ps5.purity",))
 def batchnorm_backward(dout, cache):  # noqa: F811
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, cache)
     dout *= cache["gamma"]
@@ -442,3 +467,108 @@ def batchnorm_backward(dout, cache):  # noqa: F811
     dx = np.asarray(cache["inv_std"]).astype(dout.dtype) * (
         dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0))
     return dx, np.einsum("ij,ij->j", dout, x_hat), dout.sum(axis=0)
+
+
+# ---------------------------------------------------------------- rules of ps5 broken alone
+
+@mistake("standardize_fit", "a constant column was found by sigma == 0, but rounding can leave its "
+                            "computed std a tiny non-zero number (1e-16): detect it exactly, by "
+                            "max == min (np.ptp(X, axis=0) == 0), and give it sigma = 1",
+         rules=("ps5.standardize_fit.exact-constant",))
+def standardize_fit(X):  # noqa: F811
+    mu, _ = ref.standardize_fit(X)  # the reference's checks, and its dtype
+    sigma = np.asarray(X, dtype=mu.dtype).std(axis=0)
+    return mu, np.where(sigma == 0, 1, sigma).astype(mu.dtype)
+
+
+@mistake("standardize_fit", "X must be 2-D with at least one row: a 1-d X must raise ValueError, "
+                            "not be taken as one feature",
+         rules=("ps5.standardize_fit.bad-input", "ps5.bad-input"))
+def standardize_fit(X):  # noqa: F811
+    X = np.asarray(X)
+    X = X if X.dtype.kind == "f" else X.astype(np.float64)
+    sigma = np.where(np.ptp(X, axis=0) == 0, 1, X.std(axis=0))
+    return X.mean(axis=0), sigma.astype(X.dtype)
+
+
+@mistake("standardize_apply", "float64 mu and sigma turned float32 X into float64: cast the "
+                              "statistics to X's dtype first", kind="dtype",
+         rules=("ps5.standardize_apply.float64-stats",))
+def standardize_apply(X, mu, sigma):  # noqa: F811
+    dtype = ref.standardize_apply(X, mu, sigma).dtype  # the reference's checks, and its dtype
+    return (np.asarray(X, dtype=dtype) - np.asarray(mu)) / np.asarray(sigma)
+
+
+@mistake("standardize_apply", "a sigma of 0 must raise ValueError (standardize_fit gives a "
+                              "constant column sigma = 1), not divide by zero",
+         rules=("ps5.standardize_apply.bad-input", "ps5.bad-input"))
+def standardize_apply(X, mu, sigma):  # noqa: F811
+    ones = np.ones(np.shape(sigma))
+    dtype = ref.standardize_apply(X, mu, ones).dtype  # the reference's other checks
+    X, mu, sigma = (np.asarray(a, dtype=dtype) for a in (X, mu, sigma))
+    with np.errstate(all="ignore"):
+        return (X - mu) / sigma
+
+
+@mistake("batchnorm_forward", "in test mode the running statistics must come back unchanged: "
+                              "only a training step updates them",
+         rules=("ps5.batchnorm.test-unchanged",))
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    out, cache, state_new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
+    if not train:
+        state_new = ref.batchnorm_forward(x, gamma, beta, state, True, momentum, eps)[2]
+    return out, cache, state_new
+
+
+@mistake("batchnorm_forward", "float64 gamma and beta turned float32 x into float64: cast gamma, "
+                              "beta and the running statistics to x's dtype", kind="dtype",
+         rules=("ps5.batchnorm.float64-params",))
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    out, cache, state_new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
+    if train:
+        out = np.asarray(gamma) * cache["x_hat"] + np.asarray(beta)
+    return out, cache, state_new
+
+
+@mistake("batchnorm_forward", "momentum outside [0, 1] or eps <= 0 must raise ValueError: "
+                              "momentum weighs the old running value, eps keeps the square "
+                              "root positive",
+         rules=("ps5.batchnorm.bad-input", "ps5.bad-input"))
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    out = ref.batchnorm_forward(x, gamma, beta, state, train)[0]  # other checks, dtype
+    x = np.asarray(x, dtype=out.dtype)
+    r_mu, r_var = (np.asarray(state.get(k, np.zeros(x.shape[1])), dtype=out.dtype)
+                   for k in ("running_mean", "running_var"))
+    if train:
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        r_mu, r_var = momentum * r_mu + (1 - momentum) * mu, momentum * r_var + (1 - momentum) * var
+    else:
+        mu, var = r_mu, r_var
+    with np.errstate(all="ignore"):
+        inv_std = 1 / np.sqrt(var + eps)
+        x_hat = (x - mu) * inv_std
+    gamma = np.asarray(gamma, dtype=out.dtype)
+    cache = {"x_hat": x_hat, "gamma": gamma, "inv_std": inv_std} if train else None
+    state_new = {"running_mean": r_mu.astype(out.dtype), "running_var": r_var.astype(out.dtype)}
+    return (gamma * x_hat + np.asarray(beta, dtype=out.dtype)).astype(out.dtype), cache, state_new
+
+
+@mistake("batchnorm_forward", "a state must be {} or hold both running_mean and running_var: "
+                              "a state with one of them must raise ValueError, not have the "
+                              "other filled with zeros",
+         rules=("ps5.batchnorm.state-keys", "ps5.bad-input"))
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    if isinstance(state, dict) and len(state) == 1:
+        d = np.shape(gamma)[0]
+        state = {"running_mean": state.get("running_mean", np.zeros(d)),
+                 "running_var": state.get("running_var", np.zeros(d))}
+    return ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
+
+
+@mistake("batchnorm_backward", "dout of another shape than the cached batch must raise "
+                               "ValueError, not be broadcast",
+         rules=("ps5.batchnorm_backward.bad-input", "ps5.bad-input"))
+def batchnorm_backward(dout, cache):  # noqa: F811
+    if isinstance(cache, dict) and np.ndim(dout) == 2:
+        dout = np.broadcast_to(dout, np.shape(cache["x_hat"])).copy()
+    return ref.batchnorm_backward(dout, cache)

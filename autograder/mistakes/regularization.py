@@ -49,7 +49,8 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 
 @mistake("l2_penalty", "float32 weights gave a float64 penalty: compute in the weights' "
                        "dtype (e.g. np.sum(W * W) keeps float32, float(...) does not)",
-         kind="dtype")
+         kind="dtype",
+         rules=("ps4.dtype",))
 def l2_penalty(weights, lam, m):  # noqa: F811
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     if lam < 0 or m < 1:
@@ -67,7 +68,7 @@ def l2_penalty(weights, lam, m):  # noqa: F811
     Ws = list(weights) if isinstance(weights, (list, tuple)) else [weights]
     Ws = [np.asarray(W) for W in Ws]
     Ws = [W if W.dtype.kind == "f" else W.astype(np.float64) for W in Ws]
-    v = np.concatenate([W.ravel() for W in Ws])
+    v = np.concatenate([W.ravel() for W in Ws] or [np.zeros(0)])  # no layers: penalty 0
     return v.dtype.type(lam / (2 * m) * np.dot(v, v))
 
 
@@ -116,7 +117,8 @@ def l2_grad(W, lam, m):  # noqa: F811
 
 
 @mistake("l2_grad", "float32 weights gave a float64 gradient: compute in W's dtype "
-                    "(cast only integer input to float64)", kind="dtype")
+                    "(cast only integer input to float64)", kind="dtype",
+         rules=("ps4.dtype",))
 def l2_grad(W, lam, m):  # noqa: F811
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")
@@ -207,7 +209,7 @@ def l1_penalty(weights, lam, m):  # noqa: F811
     Ws = list(weights) if isinstance(weights, (list, tuple)) else [weights]
     Ws = [np.asarray(W) for W in Ws]
     Ws = [W if W.dtype.kind == "f" else W.astype(np.float64) for W in Ws]
-    v = np.concatenate([W.ravel() for W in Ws])
+    v = np.concatenate([W.ravel() for W in Ws] or [np.zeros(0)])  # no layers: penalty 0
     return v.dtype.type(lam / m * np.linalg.norm(v, 1))
 
 
@@ -221,7 +223,7 @@ def l1_penalty(weights, lam, m):  # noqa: F811
     layers = weights if isinstance(weights, (list, tuple)) else (weights,)
     arrays = [np.asarray(W) * 1.0 if np.asarray(W).dtype.kind != "f" else np.asarray(W)
               for W in layers]
-    dtype = np.result_type(*arrays)
+    dtype = np.result_type(*arrays) if arrays else np.dtype(np.float64)
     total = sum(np.sum(np.maximum(W, 0)) - np.sum(np.minimum(W, 0)) for W in arrays)
     return dtype.type(total) * dtype.type(lam) / dtype.type(m)
 
@@ -293,3 +295,28 @@ def l1_grad(W, lam, m):  # noqa: F811
         W = W.astype(np.float64)
     c = W.dtype.type(lam / m)
     return np.select([W > 0, W < 0], [c, -c], W.dtype.type(0)).astype(W.dtype)
+
+
+# ---------------------------------------------------------------- rules of ps4 broken alone
+
+@mistake("l2_penalty", "a negative lam must raise ValueError: lam is a regularization strength, "
+                       "lam >= 0 (check_nonnegative)",
+         rules=("ps4.penalty.bad-input", "ps4.bad-input"))
+def l2_penalty(weights, lam, m):  # noqa: F811
+    unit = ref.l2_penalty(weights, 1.0, m)  # the reference's other checks, and its dtype
+    return unit * unit.dtype.type(lam)
+
+
+@mistake("l2_penalty", "an empty list of layers has penalty 0: np.concatenate of no arrays "
+                       "raises; add up the layers' penalties instead",
+         rules=("ps4.penalty.empty",))
+def l2_penalty(weights, lam, m):  # noqa: F811
+    layers = weights if isinstance(weights, (list, tuple)) else [weights]
+    return ref.l2_penalty(np.concatenate([np.ravel(W) for W in layers]), lam, m)
+
+
+@mistake("l2_penalty", "the penalty must be a scalar, not an array of shape (1,) "
+                       "(keepdims=True, or np.array([...])): return the sum itself",
+         rules=("ps4.penalty.scalar",))
+def l2_penalty(weights, lam, m):  # noqa: F811
+    return np.reshape(ref.l2_penalty(weights, lam, m), (1,))

@@ -112,6 +112,8 @@ def dropout_forward():
         pure(fn, _A(13), 0.5, rng(113)),
         raises(fn, "keep_prob = 0", _A(14), 0.0, rng(114)),
         raises(fn, "keep_prob = 1.5", _A(15), 1.5, rng(115)),
+        raises(fn, "rng=None in training mode", _A(16), 0.5, None),
+        raises(fn, "train='no' (not a bool)", _A(17), 0.5, rng(117), train="no"),
     ]
 
 
@@ -139,4 +141,5 @@ def dropout_backward():
         raises(fn, "keep_prob = 1.5", _A(30), _mask(30), 1.5),
         raises(fn, "mask of shape (1, n) for dout of shape (m, n)", _A(31, (3, 40)),
                _mask(31, (1, 40)), 0.5),
+        raises(fn, "mask=None (what test mode returns)", _A(32), None, 0.5),
     ]

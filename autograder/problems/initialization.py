@@ -169,7 +169,7 @@ def init_normal():
     cases.insert(1, value("init_normal", "default scale 1.0", 3, 2, rng(106)))
     cases.insert(2, value("init_normal", "scale = 0 gives zeros", 3, 4, rng(107),
                           kwargs={"scale": 0.0}, hidden=True))
-    return cases
+    return cases + [raises("init_normal", "scale = -1", 3, 2, rng(108), scale=-1.0)]
 
 
 @battery("init_xavier")

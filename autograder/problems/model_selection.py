@@ -19,9 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..cases import Case, Guarded, assert_echo, battery
+from ..cases import Case, Guarded, assert_echo, battery, expect_reference
 from ..checks import CheckFailure, assert_same_sets
 from ..diagnosis import diagnose, on_inputs
+from ..mistakes.model_selection import SCORES_NOT_AN_ARRAY
 from ._kit import float32, pure, raises, rng, statistical_seed, value
 
 
@@ -294,6 +295,17 @@ def _pure_callbacks(problem, *args, weight=1.0):
                 kind="custom", robust=True, check=_check_pure_callbacks)
 
 
+def _check_float_array(student, case):
+    """The reference's scores, as a float array: value cases compare numbers only, so a
+    list of the right scores would pass them."""
+    args, kwargs = case.inputs()
+    got = student.call(case.problem, *args, **kwargs)
+    expect_reference(case, got)
+    if not (isinstance(got, np.ndarray) and got.dtype.kind == "f"):
+        raise CheckFailure("the scores should be a float array of shape (k,), but they are a "
+                           f"{type(got).__name__}", SCORES_NOT_AN_ARRAY)
+
+
 # ---------------------------------------------------------------- cross_validate
 
 @battery("cross_validate")
@@ -319,6 +331,8 @@ def cross_validate():
         raises(fn, "k = 1", *_data(r2_score, X10, y10), 1),
         raises(fn, "k > m", *_data(r2_score, X8, y8), 9),
         raises(fn, "X and y of different lengths", *_data(r2_score, X12, y10), 5),
+        Case(fn, "the scores are a float array", (*_data(r2_score, X10, y10), 2), hidden=True,
+             kind="custom", robust=True, check=_check_float_array),
     ]
 
 
@@ -352,6 +366,8 @@ def grid_search():
         _pure_callbacks(fn, *_data(r2_score, X14, y14, pure_grid), 2, rng(513)),
         raises(fn, "k = 1", *_data(r2_score, X14, y14, lams), 1),
         raises(fn, "k > m", *_data(r2_score, X5, y5, lams), 6),
+        raises(fn, "grid given as a list of (name, candidates) pairs",
+               *_data(r2_score, X14, y14, lams)[:4], list(lams.items()), 2),
     ]
 
 

@@ -36,6 +36,8 @@ X_CONST = np.column_stack([_features(3, 6)[:, :2], np.full(6, 2.5), _features(4,
 X_CONST_VAL = np.column_stack([_features(5, 4)[:, :2], np.full(4, 3.0), _features(6, 4)[:, 2]])
 X_CONST_HIDDEN = np.column_stack([_features(30, 6)[:, :2], np.full(6, 2.5), _features(31, 6)[:, 2]])
 X_INT = rng(7).integers(-20, 20, size=(7, 4))
+#: a constant column of 0.7, whose computed std is 1.1e-16, not 0: detect it by max == min
+X_CONST_ROUNDED = np.column_stack([_features(8, 3), np.full(3, 0.7)])
 
 
 def _fit(X):
@@ -98,6 +100,8 @@ def standardize_fit():
         value("standardize_fit", "more columns than rows (m=3, n=4)",
               np.column_stack([_features(22, 3)[:, :3], np.full(3, 2.5)]), hidden=True),
         value("standardize_fit", "integer input gives float64", X_INT, hidden=True, dtype=True),
+        value("standardize_fit", "a constant column whose computed std rounds to 1e-16 gets "
+              "sigma = 1", X_CONST_ROUNDED, hidden=True),
         float32("standardize_fit", X_CONST),
         pure("standardize_fit", np.column_stack([_features(23, 5), np.full(5, 3.0)])),
         raises("standardize_fit", "X is 1-d", X_TRAIN[:, 0]),
@@ -124,6 +128,11 @@ def standardize_apply():
                np.ones(3)),
         raises("standardize_apply", "sigma has the wrong length", _features(29, 3), np.zeros(3),
                np.ones(2)),
+        raises("standardize_apply", "a sigma of 0", _features(29, 3), np.zeros(3),
+               np.array([1.0, 0.0, 2.0])),
+        value("standardize_apply", "float32 X with float64 mu and sigma stays float32",
+              rng(32).normal(size=(5, 3)).astype(np.float32), *_fit(rng(33).normal(size=(9, 3))),
+              hidden=True, dtype=True, rtol=2e-5, atol=1e-6),
     ]
 
 
@@ -218,10 +227,17 @@ def batchnorm_forward():
                          [(np.round(x * 3).astype(np.int64), gamma, beta, {}, {})], dtype=True),
         _bn_forward_case("float32 in, float32 out", [(x32, g32, b32, state32, {})],
                          rtol=2e-5, atol=1e-5, dtype=True),
+        _bn_forward_case("float32 x with float64 gamma, beta and running stats stays float32",
+                         [(x32, *_bn_data(19, m=7, d=4, low_var=False)[1:], _bn_state(20), {})],
+                         rtol=2e-5, atol=1e-5, dtype=True),
         _bn_forward_case("inputs unchanged", [(x2, gamma2, beta2, state, {})], pure_check=True),
         raises("batchnorm_forward", "gamma has the wrong length", x, gamma[:3], beta, {}),
         raises("batchnorm_forward", "running_mean has the wrong length", x, gamma, beta,
                {"running_mean": np.zeros(5), "running_var": np.ones(5)}),
+        raises("batchnorm_forward", "state with running_mean only", x, gamma, beta,
+               {"running_mean": np.zeros(4)}),
+        raises("batchnorm_forward", "momentum = 1.5", x, gamma, beta, {}, momentum=1.5),
+        raises("batchnorm_forward", "eps = 0", x, gamma, beta, {}, eps=0.0),
     ]
 
 

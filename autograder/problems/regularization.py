@@ -36,6 +36,7 @@ def _penalty_battery(fn):
               hidden=True),
         value(fn, "m = 1", _layers(10), 0.5, 1, hidden=True),
         value(fn, "lam = 0 gives 0", _layers(13), 0.0, 4, hidden=True),
+        value(fn, "an empty list of layers has penalty 0", [], 0.5, 4, hidden=True),
         value(fn, "integer weights give float64", [np.arange(-3, 3).reshape(2, 3),
                                                    np.array([[2, -1]])], 1.0, 3, hidden=True,
               dtype=True),
