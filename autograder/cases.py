@@ -264,22 +264,46 @@ def run_case(case: Case, student) -> None:
                            "use a numerically stable form that stays silent",
                            "numerically unstable: it overflows for large inputs")
     if case.kind == "pure":
-        expect_unchanged(case, args_after, kwargs_after)
+        expect_unchanged(case, args_after, kwargs_after, student.last_aliases)
 
 
-def expect_unchanged(case: Case, args_after, kwargs_after) -> None:
-    """Purity (:func:`assert_echo`); on failure, the :class:`CheckFailure` names the known
-    mistake that changes the inputs as the student's function did, if any."""
+def expect_unchanged(case: Case, args_after, kwargs_after, aliases=()) -> None:
+    """Purity: the inputs came back unchanged (:func:`assert_echo`), and the result is
+    new memory (:func:`assert_new`, from the worker's report ``aliases``).  On
+    failure, the :class:`CheckFailure` names the known mistake that changes the
+    inputs as the student's function did, if any.
+    """
     args, kwargs = case.inputs()
     try:
         assert_echo(args, kwargs, args_after, kwargs_after)
-        return
     except CheckFailure as caught:
         failure = caught
+    else:
+        assert_new(aliases, case.problem)
+        return
     found = diagnose(case.problem, [list(args_after), kwargs_after], changes(args, kwargs),
                      rtol=case.rtol, atol=case.atol)
     failure.diagnosis = found or failure.diagnosis
     raise failure  # outside the except clause: no chain of exceptions kept
+
+
+def assert_new(aliases, problem: str) -> None:
+    """Purity, the other half: the result is new memory, neither an input's array (nor
+    a view of one), list or dict, nor the module's own array.
+
+    ``aliases`` is the worker's report (:attr:`StudentProxy.last_aliases` after a call
+    with echo), untrusted like all the worker says: a submission can forge it only
+    into a pass of the purity case at hand, whose points are its own.  The structural
+    echo (:func:`assert_echo`) stays the primary purity test.  A failure names
+    ``problem``'s known mistake of kind "aliasing", if it has one.
+    """
+    if aliases:
+        known = [m.message for m in MISTAKES.get(problem, []) if m.kind == "aliasing"]
+        raise CheckFailure(f"your function's result shares memory with {aliases[0]}: "
+                           "a view or the very object, so the caller's data and your "
+                           "result change together; return a new one (e.g. .copy())",
+                           known[0] if len(known) == 1 else
+                           "returns the caller's memory instead of a copy")
 
 
 def expect_reference(case: Case, got) -> None:

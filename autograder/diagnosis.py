@@ -5,7 +5,10 @@ A known mistake is a wrong variant of a graded function, registered in
 
 * ``"value"``: its values are wrong;
 * ``"dtype"``: its values are right but a dtype is not (float32 in, float64 out);
-* ``"purity"``: its result is right, but it changes its inputs in place.
+* ``"purity"``: its result is right, but it changes its inputs in place;
+* ``"aliasing"``: its result is right, but it is (or is a view of) an input's
+  memory, so the caller's data and the result change together; only the worker's
+  aliasing report sees it (:func:`cases.expect_unchanged`).
 
 Every check diagnoses a failure the same way, :func:`diagnose`:
 
@@ -44,7 +47,7 @@ import numpy as np
 
 from .checks import CheckFailure, assert_same_sets, error_ratio
 
-KINDS = ("value", "dtype", "purity")
+KINDS = ("value", "dtype", "purity", "aliasing")
 #: the loosest tolerances a diagnosis matches with (see the module doc)
 MATCH_RTOL, MATCH_ATOL = 1e-6, 1e-9
 
@@ -58,7 +61,7 @@ class Mistake(typing.NamedTuple):
         Shown to a student whose answer matches the variant's.
     fn : callable
         The variant, named exactly as the function it imitates.
-    kind : {"value", "dtype", "purity"}, default="value"
+    kind : {"value", "dtype", "purity", "aliasing"}, default="value"
     rules : tuple of str, default=()
         The ids of the rules of a narrative that the variant breaks, and no
         other (see :mod:`autograder.rules`).

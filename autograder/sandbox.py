@@ -73,6 +73,7 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
         self.load_errors: list[str] = []
         self.load_fatal = False  # the submission could not be loaded at all
         self.last_warnings: list[str] = []  # warnings the last call emitted
+        self.last_aliases: list[str] = []  # what the last call's result shares (with echo)
         self.slow_cells: dict[int, str] = {}  # key -> first line of each cell past its budget
         self.unset: dict[str, int] = {}  # global -> key of the slow cell that alone sets it
         self.load_seconds = 0.0  # spent loading, over every start of this worker
@@ -276,9 +277,11 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
 
     def _result(self, msg: dict, echo: bool) -> tuple:
         """``(result, args_after, kwargs_after)`` of a reply; keep its warnings."""
-        warned = msg.get("warnings")
+        warned, shared = msg.get("warnings"), msg.get("aliases")
         self.last_warnings = ([codec.clean(w, 200) for w in warned[:5]]
                               if isinstance(warned, list) else [])
+        self.last_aliases = ([codec.clean(w, 100) for w in shared[:5]]
+                             if isinstance(shared, list) else [])
         if not echo:
             return msg["result"], None, None
         after = msg.get("after")

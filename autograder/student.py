@@ -125,6 +125,12 @@ class StudentProxy:
                 f"{self.worker.limits.cell_timeout:g} s, so only its definitions were kept")
 
     @property
+    def last_aliases(self) -> list[str]:
+        """Where the last call's result (with echo) shares the caller's or the module's
+        memory: the worker's own report (see :func:`cases.expect_unchanged`)."""
+        return self.worker.last_aliases
+
+    @property
     def last_warnings(self) -> list[str]:
         """Warnings emitted by the last successful call."""
         return self.worker.last_warnings

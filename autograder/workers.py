@@ -55,6 +55,9 @@ class Worker(Protocol):
         True when loading failed outright: there is nothing to grade.
     last_warnings : list of str
         Warnings the last successful call emitted.
+    last_aliases : list of str
+        Where the last call's result (with echo) hands back an argument's memory or
+        the module's (see :func:`serve.aliases`): an untrusted report.
     slow_cells : dict of int to str
         Key -> first line of each cell that ran past its budget while loading.
     unset : dict of str to int
@@ -67,6 +70,7 @@ class Worker(Protocol):
     load_errors: list[str]
     load_fatal: bool
     last_warnings: list[str]
+    last_aliases: list[str]
     slow_cells: dict[int, str]
     unset: dict[str, int]
 
@@ -133,7 +137,7 @@ class InProcessWorker(Worker):
 
     def __init__(self, submission, limits: Limits = Limits(), namespace: dict | None = None):
         self.submission, self.limits, self.mode = Path(submission), limits, "none"
-        self.defined, self.load_errors, self.last_warnings = [], [], []
+        self.defined, self.load_errors, self.last_warnings, self.last_aliases = [], [], [], []
         self.load_fatal = False
         self.slow_cells, self.unset = {}, {}
         self.given = namespace is not None  # a namespace given is never reloaded
@@ -172,6 +176,7 @@ class InProcessWorker(Worker):
         except Exception as exc:  # noqa: BLE001
             raise StudentError(type(exc).__name__, str(exc)) from None
         self.last_warnings = [str(w.message) for w in caught[:5]]
+        self.last_aliases = serve.aliases(result, args, kwargs, self.ns) if echo else []
         return (result, args, kwargs) if echo else (result, None, None)
 
     def reaches(self, name: str, graded: list[str]) -> list[str]:

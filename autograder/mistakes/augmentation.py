@@ -384,3 +384,12 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
          rules=("ps4.augment_shift.bad-input", "ps4.bad-input"))
 def augment_shift(images, max_shift, rng):  # noqa: F811
     return ref.augment_shift(images, int(max_shift), rng)
+
+
+@mistake("augment_flip", "with nothing to flip, the images themselves come back: the caller's "
+                         "array and your output are one; return a new array",
+         kind="aliasing", rules=("ps4.new-arrays",))
+def augment_flip(images, rng, p=0.5):  # noqa: F811
+    out, flip = ref.augment_flip(images, rng, p)
+    same = not flip.any() and isinstance(images, np.ndarray) and images.dtype == out.dtype
+    return (images if same else out), flip

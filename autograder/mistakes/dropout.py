@@ -278,3 +278,11 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
     if mask is None:
         mask = np.ones(np.shape(dout), dtype=bool)
     return ref.dropout_backward(dout, mask, keep_prob)
+
+
+@mistake("dropout_forward", "in test mode A itself comes back: the caller's array and your "
+                            "output are one, so changing one changes the other; return A.copy()",
+         kind="aliasing", rules=("ps4.dropout.test-copy",))
+def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+    out, mask = ref.dropout_forward(A, keep_prob, rng, train)
+    return (A if not train and isinstance(A, np.ndarray) and A.dtype == out.dtype else out), mask

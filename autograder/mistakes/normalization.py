@@ -572,3 +572,11 @@ def batchnorm_backward(dout, cache):  # noqa: F811
     if isinstance(cache, dict) and np.ndim(dout) == 2:
         dout = np.broadcast_to(dout, np.shape(cache["x_hat"])).copy()
     return ref.batchnorm_backward(dout, cache)
+
+
+@mistake("batchnorm_forward", "in test mode the state dict you were given comes back as "
+                              "state_new: return copies of the running statistics",
+         kind="aliasing", rules=("ps5.batchnorm.test-copies", "ps5.new-arrays"))
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    out, cache, new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
+    return out, cache, (new if train else state)

@@ -15,7 +15,7 @@ import numpy as np
 import reference
 from reference.augmentation import _shifted
 
-from ..cases import Case, battery, expect_reference
+from ..cases import Case, assert_new, battery, expect_reference
 from ..checks import STAT_ALPHA, CheckFailure, assert_close, assert_unchanged, check_binomial, \
     check_normal_sample
 from ..diagnosis import diagnose, diagnose_case, quietly
@@ -87,6 +87,7 @@ def _check_unchanged(student, case):
             return a[0]
         failure.diagnosis = diagnose(case.problem, after, scenario) or failure.diagnosis
         raise
+    assert_new(student.last_aliases, case.problem)
 
 
 def unchanged(problem, *args, weight=1.0, **kwargs):
@@ -224,6 +225,9 @@ def augment_flip():
               hidden=True, dtype=True),
         float32(fn, _images(29, (6, 3, 4, 2)), rng(229), 0.5),
         unchanged(fn, _images(30, (6, 3, 4)), rng(230), 0.6),
+        Case(fn, "p = 0: the images copied, not handed back", (_images(34, (3, 2, 4)), rng(234),
+                                                              0.0),
+             hidden=True, kind="pure", rules=("ps4.new-arrays",)),
         raises(fn, "p = 1.5", _images(31, (2, 3, 3)), rng(231), 1.5),
         raises(fn, "p = -0.1", _images(32, (2, 3, 3)), rng(232), -0.1),
         raises(fn, "images of shape (N, W) = (4, 5)", _images(33, (4, 5)), rng(233), 0.5),

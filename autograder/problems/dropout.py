@@ -110,6 +110,8 @@ def dropout_forward():
               hidden=True, dtype=True),
         float32(fn, _A(12), 0.9, rng(112)),
         pure(fn, _A(13), 0.5, rng(113)),
+        Case(fn, "train=False: A copied, not handed back", (_A(18), 0.5, None), {"train": False},
+             hidden=True, kind="pure", rules=("ps4.dropout.test-copy",)),
         raises(fn, "keep_prob = 0", _A(14), 0.0, rng(114)),
         raises(fn, "keep_prob = 1.5", _A(15), 1.5, rng(115)),
         raises(fn, "rng=None in training mode", _A(16), 0.5, None),

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..cases import Case, Guarded, assert_echo, battery, expect_reference
+from ..cases import Case, Guarded, assert_echo, assert_new, battery, expect_reference
 from ..checks import CheckFailure, assert_same_sets
 from ..diagnosis import diagnose, on_inputs
 from ..mistakes.model_selection import SCORES_NOT_AN_ARRAY
@@ -288,6 +288,7 @@ def _check_pure_callbacks(student, case):
     args, kwargs = case.inputs()
     _, after, kwargs_after = student.call_echo(case.problem, args, kwargs)
     assert_echo(*case.inputs(), after, kwargs_after)
+    assert_new(student.last_aliases, case.problem)
 
 
 def _pure_callbacks(problem, *args, weight=1.0):

@@ -13,7 +13,7 @@ import numpy as np
 
 import reference
 
-from ..cases import Case, Raised, assert_echo, battery, expect_value_error
+from ..cases import Case, Raised, assert_echo, assert_new, battery, expect_value_error
 from ..checks import CheckFailure, assert_close, check_gradient, matches
 from ..diagnosis import changes, diagnose
 from ..worker.codec import Unsafe
@@ -190,6 +190,7 @@ def _bn_forward_case(name, calls, *, hidden=True, weight=1.0, rtol=1e-7, atol=1e
                 sent = copy.deepcopy(calls[k])
                 _check_unchanged("batchnorm_forward", sent[:4], sent[4], args_after,
                                  kwargs_after, ["x", "gamma", "beta", "state"])
+                assert_new(student.last_aliases, "batchnorm_forward")
             state = got[2]
     return Case("batchnorm_forward", name, hidden=hidden, weight=weight, kind="custom",
                 dtype=dtype, robust=pure_check, check=check)
@@ -218,6 +219,8 @@ def batchnorm_forward():
               xp, gp, bp, _bn_state(22), kwargs={"train": False}),
         _bn_forward_case("test mode uses the running stats, cache None",
                          [(xt, gt, bt, state, {"train": False})], weight=2),
+        _bn_forward_case("test mode: inputs unchanged, the state copied",
+                         [(xt, gt, bt, state, {"train": False})], pure_check=True),
         _bn_forward_case("m = 1 in train mode", [(x1, g1, b1, {}, {})]),
         _bn_forward_case("running stats chained over 3 training calls from {}",
                          [(xs[0], g3, b3, {}, {}), (xs[1], g3, b3, None, {}),
@@ -313,6 +316,7 @@ def _bn_backward_case(name, seed, m, d, *, hidden=True, weight=1.0, dtype=np.flo
                 failure.diagnosis = _backward_purity_diagnosis(x, gamma, beta, dout,
                                                                args_after[0])
                 raise
+            assert_new(student.last_aliases, "batchnorm_backward")
     return Case("batchnorm_backward", name, hidden=hidden, weight=weight, kind="custom",
                 dtype=dtype != np.float64, robust=pure_check, check=check)
 

@@ -34,7 +34,7 @@ import numpy as np
 
 import reference
 
-from ..cases import Case, battery
+from ..cases import Case, assert_new, battery
 from ..checks import CheckFailure, assert_close, error_ratio, matches
 from ..diagnosis import changes, diagnose, diagnose_case, on_inputs
 from ..mistakes.optimizers import T_NOT_INT
@@ -202,6 +202,7 @@ def _check_unchanged(case: Case, student) -> None:
                     "array and return it")
         raise CheckFailure(what, _mutation_diagnosis(case, got, args_after, kwargs_after,
                                                      expected))
+    assert_new(student.last_aliases, case.problem)
 
 
 def _pure(problem, w, dw, state, kwargs):

@@ -31,7 +31,9 @@ worker -> grader:
 * ``{"ready": [names of callables], "errors": [load errors], "fatal": bool,
   "unset": [[name, key], ...]}`` once, after loading; ``unset`` names the globals
   that only the skipped part of a definitions-only cell would have set
-* ``{"result": value[, "after": [args, kwargs]][, "warnings": [...]]}`` or ``{"error": [type, message]}`` per call
+* ``{"result": value[, "after": [args, kwargs]][, "aliases": [...]][, "warnings": [...]]}``
+  or ``{"error": [type, message]}`` per call; with echo, ``aliases`` says where the
+  result hands back the caller's or the module's own memory (see :func:`aliases`)
 * ``{"callback": i, "args": [...], "kwargs": {...}}`` while a call runs
 * ``{"standin": name, "args": [...], "kwargs": {...}}`` while a call runs: a stand-in
   asks the grader for the reference's ``name`` on these arguments
@@ -120,6 +122,9 @@ class Server:
                 reply["warnings"] = [codec.clean(w.message, 200) for w in caught[:5]]
             if request.get("echo"):  # the arguments as the call left them: a purity check
                 reply["after"] = [args, kwargs]
+                shared = aliases(reply["result"], args, kwargs, self.ns)
+                if shared:  # the caller's own memory handed back: a purity check too
+                    reply["aliases"] = [codec.clean(w, 100) for w in shared[:5]]
             return reply
         except BaseException as exc:  # the student's exception, whatever it is
             labels = self.ns.get("__labels__", ())
@@ -158,6 +163,42 @@ def leaves(value, depth: int = 0):
         for item in (value.values() if isinstance(value, dict) else value):
             yield from leaves(item, depth + 1)
     else:
+        yield value
+
+
+MAX_ALIAS_PAIRS = 100_000  # (returned, held) pairs :func:`aliases` compares at most
+
+
+def aliases(result, args, kwargs, ns: dict) -> list[str]:
+    """Where ``result`` hands back memory the caller or the module holds: an argument's
+    array (itself or a view of it), an argument's list or dict itself, or an array of
+    the module's globals.  Untrusted, like all the worker says (see :mod:`cases`)."""
+    held = [(f"argument #{i + 1}", a) for i, a in enumerate(args)]
+    held += [(f"argument {k!r}", v) for k, v in kwargs.items()]
+    held += [(f"the global {k!r}", v) for k, v in ns.items() if isinstance(v, np.ndarray)]
+    mine = [(where, leaf) for where, value in held for leaf in _containers_and_leaves(value)]
+    out = [x for x in _containers_and_leaves(result)]
+    if len(mine) * len(out) > MAX_ALIAS_PAIRS:
+        return []
+    found = []
+    for x in out:
+        for where, y in mine:
+            same = x is y and isinstance(x, (list, dict)) or (
+                isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.size and y.size
+                and np.may_share_memory(x, y))
+            if same and where not in found:
+                found.append(where)
+    return found
+
+
+def _containers_and_leaves(value, depth: int = 0):
+    """``value``'s lists and dicts themselves, and the arrays inside them."""
+    if depth < codec.MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        if isinstance(value, (list, dict)):
+            yield value
+        for item in (value.values() if isinstance(value, dict) else value):
+            yield from _containers_and_leaves(item, depth + 1)
+    elif isinstance(value, np.ndarray):
         yield value
 
 
