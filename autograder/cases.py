@@ -254,7 +254,8 @@ def run_case(case: Case, student) -> None:
     args, kwargs = case.inputs()
     if case.kind == "raises":
         expect_value_error(lambda: student.call_echo(case.problem, args, kwargs, echo=False)[0],
-                           lambda got: diagnose_bad_input(case, got))
+                           lambda got: diagnose_bad_input(case, got, [
+                               c for c in cases_for(case.problem) if c.kind == "raises"]))
         return
     got, args_after, kwargs_after = student.call_echo(case.problem, args, kwargs,
                                                       echo=case.kind == "pure")

@@ -37,6 +37,7 @@ output is nearer names it.
 """
 from __future__ import annotations
 
+import collections
 import copy
 import math
 import typing
@@ -234,17 +235,23 @@ def diagnose_case(case, got) -> str | None:
     return nearest(got, found, rtol=case.rtol, atol=case.atol, sets=case.sets)
 
 
-def diagnose_bad_input(case, got) -> str | None:
+def diagnose_bad_input(case, got, siblings=()) -> str | None:
     """The known mistake behind ``got``, a normal return from a bad-input case.
 
     On bad input most mistakes compute the same thing, so the output alone points
-    nowhere: the mistake named breaks a rule the case checks (``case.rules``) and
-    returns ``got`` too; else it is the only mistake that returns ``got``.
+    nowhere.  Of the mistakes that return ``got`` too, the one named breaks a rule
+    the case checks (``case.rules``); else the most specific one: it returns normally
+    on the fewest of ``siblings``, the function's bad-input cases (a mistake that
+    skips one check, not one that checks nothing).  A tie names none.
     """
     rtol, atol = max(case.rtol, MATCH_RTOL), max(case.atol, MATCH_ATOL)
     matching = [message for message, out in case_explanations(case)
                 if distance(got, out, rtol=rtol, atol=atol)[1] <= 1]
     rules = {m.message: set(m.rules) for m in MISTAKES.get(case.problem, [])}
-    ruled = [m for m in matching if rules.get(m, set()) & set(case.rules)]
-    choice = set(ruled or matching)
+    choice = set(m for m in matching if rules.get(m, set()) & set(case.rules)) or set(matching)
+    if len(choice) > 1 and siblings:
+        normal = collections.Counter(message for other in siblings
+                                     for message, _ in case_explanations(other))
+        fewest = min(normal[m] for m in choice)
+        choice = {m for m in choice if normal[m] == fewest}
     return choice.pop() if len(choice) == 1 else None

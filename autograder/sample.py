@@ -7,12 +7,16 @@ assignment specs.
 from __future__ import annotations
 
 import ast
+import collections
+import functools
 import json
 from pathlib import Path
 
 import numpy as np
 
-from . import build, flatten, mistakes, release  # noqa: F401  (mistakes: registers the variants)
+import reference
+
+from . import build, flatten, mistakes, notebook, release  # noqa: F401  (mistakes: registers the variants)
 from .cases import CORRECT, MISTAKES
 from .classreport import calls
 from .diagnosis import Mistake
@@ -56,7 +60,8 @@ def planted(assignment: Assignment, seed: int = 0) -> dict[str, dict[str, Mistak
 
     Student ``mistaken_k`` (k = 0..9) gets ``1 + k % 3`` of them, in distinct functions
     none of which calls another (:func:`classreport.calls`), so that each is the only
-    wrong function on its call path and the class report can count it.
+    wrong function on its call path and the class report can count it; and only
+    mistakes that the batteries name (:func:`named`), so that it does.
     """
     rng = np.random.default_rng(seed)
     fns = list(assignment.points)
@@ -68,10 +73,24 @@ def planted(assignment: Assignment, seed: int = 0) -> dict[str, dict[str, Mistak
         for i in rng.permutation(len(wrong)):
             fn, m = wrong[i]
             if len(chosen) < 1 + k % 3 and not any(
-                    fn == other or fn in deps[other] or other in deps[fn] for other in chosen):
+                    fn == other or fn in deps[other] or other in deps[fn] for other in chosen) \
+                    and named(fn, m.message):
                 chosen[fn] = m
         plants[f"mistaken_{k:02d}"] = chosen
     return plants
+
+
+@functools.lru_cache(maxsize=None)
+def named(fn: str, message: str) -> bool:
+    """Whether the batteries name the known mistake ``message`` of ``fn`` when it is a
+    submission's only wrong function: it is the most frequent diagnosis of ``fn``'s
+    failed cases, as the class report counts (run in process: trusted code)."""
+    variant = next(m.fn for m in MISTAKES[fn] if m.message == message)
+    namespace = {name: getattr(reference, name) for name in reference.__all__}
+    namespace[fn] = variant
+    said = [c.diagnosis for c in notebook.run(fn, namespace, hidden=True).checks
+            if not c.passed and c.diagnosis]
+    return bool(said) and collections.Counter(said).most_common(1)[0][0] == message
 
 
 def make_class(assignment: Assignment, folder: Path, seed: int = 0) -> list[Path]:
