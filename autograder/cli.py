@@ -1,7 +1,7 @@
 """The ``autograder`` command.
 
     autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--timeout S]
-                     [--cell-timeout S] [--load-timeout S]
+                     [--cell-timeout S] [--load-timeout S] [--scheduler ADDRESS|local:N]
     autograder check ASSIGNMENT FILE [--timeout S] [--cell-timeout S] [--load-timeout S]
     autograder audit ASSIGNMENT
     autograder build [ASSIGNMENT ...]
@@ -13,6 +13,7 @@ option) gets a one-line error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -76,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="folder for the gradebook and reports")
     g.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
                    help="submissions graded in parallel (default: number of CPUs)")
+    g.add_argument("--scheduler", default=None,
+                   help="grade on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
+                        "local:N for N worker processes here; needs pip install '.[cluster]'")
     _timeout_options(g)
 
     c = sub.add_parser("check", help="check your own work on the public tests (student)")
@@ -145,11 +149,15 @@ def cmd_grade(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     limits = _limits(args, assignment)
-    print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
-          f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}", file=sys.stderr)
-    gradable = [(s.student, s.path) for s in found if not s.problem]
-    graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
-                            progress=Progress(len(gradable)) if gradable else None))
+    with _executor(args.scheduler, assignment) as executor:
+        where = (executor.description if executor else
+                 f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}")
+        print(f"grading {len(found)} submission(s) of {assignment.name} ({assignment.title}) "
+              f"{where}", file=sys.stderr)
+        gradable = [(s.student, s.path) for s in found if not s.problem]
+        graded = iter(grade_all(gradable, assignment, jobs=args.jobs, limits=limits,
+                                executor=executor,
+                                progress=Progress(len(gradable)) if gradable else None))
     results = [load_error(s.student, s.path, assignment, s.problem) if s.problem else next(graded)
                for s in found]
     try:
@@ -159,6 +167,20 @@ def cmd_grade(args) -> int:
     print(report.gradebook_table(results, assignment))
     print(f"\nwrote {out}/gradebook.csv, results/, feedback/ and summary.md", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _executor(scheduler: str | None, assignment: spec.Assignment):
+    """None (``grade_all``'s local processes), or ``--scheduler``'s Dask cluster."""
+    if not scheduler:
+        yield None
+        return
+    from . import cluster
+    try:
+        with cluster.executor(scheduler, assignment) as pool:
+            yield pool
+    except cluster.ClusterError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- check
