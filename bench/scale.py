@@ -14,12 +14,17 @@ Markdown row per mode:
 
 * submissions per second, and seconds per submission per core (wall x W / n:
   flat in n means no step grows faster than the class);
+* CPU seconds per submission: of this process and every process it waited for
+  (grading processes, Dask nannies and workers, sandbox workers), grading and
+  reports included: the cost that the machine's other load does not inflate;
 * per-core efficiency: that rate over W times the rate of one process grading
   the first ``--baseline`` submissions alone (``--jobs 1``);
 * the discovery, report and summary seconds per 1,000 submissions;
 * on the cluster, the scheduler's overhead per task: the wall time per task of
   shipping each submission's bytes to a worker and back through the same
-  executor, with no grading (``len`` instead).
+  executor, with no grading (``len`` instead);
+* the machine's load average over 5 minutes (other users' processes slow the
+  wall-clock figures).
 """
 from __future__ import annotations
 
@@ -69,7 +74,7 @@ def run(mode: str, folder: Path, out: Path, workers: int, limit: int | None) -> 
     assignment = spec.load("ps1")
     t0 = time.perf_counter()
     found = submissions.discover(folder, assignment.name)[:limit]
-    t1 = time.perf_counter()
+    discover_s = time.perf_counter() - t0
     gradable = [(s.student, s.path) for s in found if not s.problem]
     overhead = None
     if mode == "cluster":
@@ -80,8 +85,10 @@ def run(mode: str, folder: Path, out: Path, workers: int, limit: int | None) -> 
             t2 = time.perf_counter()
             overhead = _scheduler_overhead(pool, gradable)
     else:
+        t1 = time.perf_counter()
         graded = grade.grade_all(gradable, assignment, jobs=workers)
         t2 = time.perf_counter()
+    cpu_s = sum(_cpu(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     graded = iter(graded)
     results = [grade.load_error(s.student, s.path, assignment, s.problem) if s.problem
                else next(graded) for s in found]
@@ -93,10 +100,16 @@ def run(mode: str, folder: Path, out: Path, workers: int, limit: int | None) -> 
     statuses = {}
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
-    return {"mode": mode, "n": len(found), "workers": workers, "discover_s": t1 - t0,
-            "grade_s": t2 - t1, "reports_s": t3 - t2, "summary_s": t4 - t3,
+    return {"mode": mode, "n": len(found), "workers": workers, "discover_s": discover_s,
+            "grade_s": t2 - t1, "cpu_s": cpu_s, "load": os.getloadavg()[1],
+            "reports_s": t3 - t2, "summary_s": t4 - t3,
             "overhead_s": overhead, "statuses": statuses,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _cpu(who) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _scheduler_overhead(pool, gradable) -> float:
@@ -139,14 +152,15 @@ def row(r: dict, base_rate: float | None) -> str:
     per_k = 1000 / r["n"]
     over = f"{1000 * r['overhead_s']:.1f} ms" if r["overhead_s"] is not None else "-"
     return (f"| {r['mode']} | {r['n']:,} | {r['workers']} | {rate:.2f} | "
-            f"{r['grade_s'] * r['workers'] / r['n']:.3f} | {eff} | {r['peak_rss_mb']:.0f} | "
+            f"{r['grade_s'] * r['workers'] / r['n']:.2f} | {r['cpu_s'] / r['n']:.2f} | {eff} | "
+            f"{r['peak_rss_mb']:.0f} | "
             f"{r['discover_s'] * per_k:.3f} | {r['reports_s'] * per_k:.2f} | "
-            f"{r['summary_s'] * per_k:.3f} | {over} |")
+            f"{r['summary_s'] * per_k:.3f} | {over} | {r['load']:.1f} |")
 
 
-HEADER = ("| mode | n | cores | subs/s | core-s/sub | per-core eff. | peak RSS MB | "
-          "discover s/1k | reports s/1k | summary s/1k | sched. overhead/task |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| mode | n | cores | subs/s | core-s/sub | CPU-s/sub | per-core eff. | peak RSS MB | "
+          "discover s/1k | reports s/1k | summary s/1k | sched. overhead/task | load (5 min) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def main() -> int:
