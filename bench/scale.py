@@ -14,9 +14,10 @@ Markdown row per mode:
 
 * submissions per second, and seconds per submission per core (wall x W / n:
   flat in n means no step grows faster than the class);
-* CPU seconds per submission: of this process and every process it waited for
-  (grading processes, Dask nannies and workers, sandbox workers), grading and
-  reports included: the cost that the machine's other load does not inflate;
+* the grader's CPU seconds per submission: this process and the processes it
+  waited for (grading processes, Dask nannies and workers), grading and reports
+  included, a cost that the machine's other load does not inflate.  The sandbox
+  workers' CPU is not in it: they are reaped inside their own pid namespace;
 * per-core efficiency: that rate over W times the rate of one process grading
   the first ``--baseline`` submissions alone (``--jobs 1``);
 * the discovery, report and summary seconds per 1,000 submissions;
@@ -158,7 +159,7 @@ def row(r: dict, base_rate: float | None) -> str:
             f"{r['summary_s'] * per_k:.3f} | {over} | {r['load']:.1f} |")
 
 
-HEADER = ("| mode | n | cores | subs/s | core-s/sub | CPU-s/sub | per-core eff. | peak RSS MB | "
+HEADER = ("| mode | n | cores | subs/s | core-s/sub | grader CPU-s/sub | per-core eff. | peak RSS MB | "
           "discover s/1k | reports s/1k | summary s/1k | sched. overhead/task | load (5 min) |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
