@@ -1,6 +1,7 @@
 """Scale: grade synthetic ps1 classes of 100 to 10,000 submissions, locally and on Dask.
 
     .venv/bin/python bench/scale.py --n 100 [--workers 2] [--modes local,cluster] [--baseline 40]
+    .venv/bin/python bench/scale.py --pipeline 1000,10000,30000
 
 The class comes from ``sample.make_class``'s generator, one seed per 23 files, mixed
 as a real class: half correct, 45% with known mistakes, 4% broken (syntax error,
@@ -26,6 +27,9 @@ Markdown row per mode:
   executor, with no grading (``len`` instead);
 * the machine's load average over 5 minutes (other users' processes slow the
   wall-clock figures).
+
+``--pipeline`` times discovery and the reports alone (rows of one-line files
+that need no grading), for class sizes too large to grade on one machine.
 """
 from __future__ import annotations
 
@@ -131,6 +135,29 @@ def _noop(job) -> int:
     return len(job.data)
 
 
+def pipeline(sizes: list[int]) -> None:
+    """Time the steps around grading alone, for classes too large to grade here:
+    discovery of ``n`` one-line files, and the reports and summary of their rows."""
+    assignment = spec.load("ps1")
+    print("| n | discover s | reports s | summary s |\n|---|---|---|---|")
+    for n in sizes:
+        tmp = Path(tempfile.mkdtemp(prefix="scale-pipeline-"))
+        try:
+            for i in range(n):
+                (tmp / f"s{i:06d}.py").write_text("x = 1\n")
+            t0 = time.perf_counter()
+            found = submissions.discover(tmp, assignment.name)
+            t1 = time.perf_counter()
+            rows = [grade.load_error(s.student, s.path, assignment, "-") for s in found]
+            report.write_all(rows, assignment, tmp / "out")
+            t2 = time.perf_counter()
+            report.summary_markdown(rows, assignment)
+            t3 = time.perf_counter()
+            print(f"| {n:,} | {t1 - t0:.2f} | {t2 - t1:.2f} | {t3 - t2:.2f} |", flush=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def child(mode: str, folder: Path, workers: int, limit: int | None) -> dict:
     """Run :func:`run` in a fresh Python, so that its peak memory is its own."""
     out = Path(tempfile.mkdtemp(prefix=f"scale-{mode}-"))
@@ -174,6 +201,9 @@ def main() -> int:
                         help="submissions graded by one process for the per-core efficiency "
                              "(0: skip; default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the generated class")
+    parser.add_argument("--pipeline", default=None,
+                        help="instead, time discovery and reports alone for these class "
+                             "sizes, e.g. 1000,10000,30000")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--class-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -181,6 +211,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run(args.child, args.class_dir, args.out, args.workers, args.limit)))
+        return 0
+    if args.pipeline:
+        pipeline([int(n) for n in args.pipeline.split(",")])
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="scale-"))
     try:
