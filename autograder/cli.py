@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="submissions graded in parallel (default: number of CPUs)")
     g.add_argument("--scheduler", default=None,
                    help="grade on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
-                        "local:N for N worker processes here; needs pip install '.[cluster]'")
+                        "local:N for N worker processes here (--jobs is then unused); "
+                        "needs pip install '.[cluster]'")
     _timeout_options(g)
 
     c = sub.add_parser("check", help="check your own work on the public tests (student)")
