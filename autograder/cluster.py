@@ -234,7 +234,7 @@ def client(scheduler: str, timeout: float = 30.0):
             if local:
                 cluster = stack.enter_context(distributed.LocalCluster(
                     n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
-                    dashboard_address=None))
+                    dashboard_address=":0"))  # any free port: 8787 may be taken
                 scheduler = cluster.scheduler_address
             dask_client = stack.enter_context(distributed.Client(scheduler, timeout=timeout))
             dask_client.wait_for_workers(1, timeout=timeout)

@@ -71,7 +71,7 @@ def local(klass, assignment, tmp_path_factory):
 @pytest.fixture(scope="module")
 def dask_client(assignments):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local_cluster, \
+                                  dashboard_address=":0") as local_cluster, \
             distributed.Client(local_cluster) as client:
         yield client
 
