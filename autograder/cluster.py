@@ -11,7 +11,8 @@ What travels, and why:
 * **A submission, as bytes** (compressed), with its student id and original
   path: cluster nodes do not share the TA's disk.  The TA's side reads it with
   :func:`submissions.read_bytes` (no symlink, at most 20 MB).  On the Dask
-  worker it is written into a private temp dir under its own file name and
+  worker it is written into a private temp dir (in the worker's local
+  directory, which Dask clears when the worker dies) under its own file name and
   graded by :func:`grade._grade_job`, exactly as a local grading process grades
   it: the same sandbox, the same :class:`Limits`, a spare sandbox worker started
   ahead; the result then gets its original path back.
@@ -143,7 +144,9 @@ def grade_shipped(job: ShippedJob) -> SubmissionResult:
     if problem:
         raise ClusterError(f"a Dask worker refused to grade: {problem}")
     assignment = _installed(job.assignment)[0]
-    with tempfile.TemporaryDirectory(prefix="autograder-dask-") as tmp:  # mode 0700
+    # Private (mode 0700), in the worker's own folder: Dask removes a killed worker's.
+    scratch = _distributed().get_worker().local_directory
+    with tempfile.TemporaryDirectory(prefix="autograder-", dir=scratch) as tmp:
         path = Path(tmp) / Path(job.path).name
         path.write_bytes(zlib.decompress(job.data))
         result = grade._grade_job((path, assignment, job.student, job.limits, job.isolated, True))
