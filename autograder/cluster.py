@@ -242,8 +242,9 @@ def client(scheduler: str, timeout: float = 30.0):
             dask_client = stack.enter_context(distributed.Client(scheduler, timeout=timeout))
             dask_client.wait_for_workers(1, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else repr(exc)
             raise ClusterError(f"--scheduler {scheduler}: cannot reach a Dask scheduler with "
-                               f"workers ({str(exc).splitlines()[0] if str(exc) else exc!r})") from None
+                               f"workers ({why})") from None
         yield dask_client
 
 

@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import grade, report, sample, spec, submissions  # noqa: E402
+from autograder import grade, report, sample, spec, submissions
 
 #: Of every 100 submissions: which kind of sample file fills each position.
 MIX = ["correct"] * 50 + ["mistaken"] * 45 + ["broken"] * 4 + ["malicious"]
@@ -186,8 +186,8 @@ def row(r: dict, base_rate: float | None) -> str:
             f"{r['summary_s'] * per_k:.3f} | {over} | {r['load']:.1f} |")
 
 
-HEADER = ("| mode | n | cores | subs/s | core-s/sub | grader CPU-s/sub | per-core eff. | peak RSS MB | "
-          "discover s/1k | reports s/1k | summary s/1k | sched. overhead/task | load (5 min) |\n"
+HEADER = ("| mode | n | cores | subs/s | core-s/sub | grader CPU-s/sub | per-core eff. | "
+          "peak RSS MB | discover s/1k | reports s/1k | summary s/1k | sched. overhead/task | load (5 min) |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 

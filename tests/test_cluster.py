@@ -165,13 +165,13 @@ def test_a_bad_scheduler_is_one_line(scheduler, message, klass, capsys, tmp_path
 
 def test_without_dask_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)
-    with pytest.raises(cluster.ClusterError, match=r"pip install '\.\[cluster\]'"):
-        with cluster.client("local:1"):
-            pass
+    with pytest.raises(cluster.ClusterError, match=r"pip install '\.\[cluster\]'"), \
+            cluster.client("local:1"):
+        pass
 
 
 def test_an_unreachable_scheduler_is_one_line():
     with pytest.raises(cluster.ClusterError, match=r"^--scheduler tcp://127\.0\.0\.1:1: cannot "
-                                                   r"reach a Dask scheduler with workers \("):
-        with cluster.client("tcp://127.0.0.1:1", timeout=1):
-            pass
+                                                   r"reach a Dask scheduler with workers \("), \
+            cluster.client("tcp://127.0.0.1:1", timeout=1):
+        pass
