@@ -1,7 +1,7 @@
 """Scale: grade synthetic ps1 classes of 100 to 10,000 submissions, locally and on Dask.
 
     .venv/bin/python bench/scale.py --n 100 [--workers 2] [--modes local,cluster] [--baseline 40]
-    .venv/bin/python bench/scale.py --pipeline 1000,10000,30000
+    .venv/bin/python bench/scale.py --pipeline 1000,10000
 
 The class comes from ``sample.make_class``'s generator, one seed per 23 files, mixed
 as a real class: half correct, 45% with known mistakes, 4% broken (syntax error,
@@ -28,14 +28,17 @@ Markdown row per mode:
 * the machine's load average over 5 minutes (other users' processes slow the
   wall-clock figures).
 
-``--pipeline`` times discovery and the reports alone (rows of one-line files
-that need no grading), for class sizes too large to grade on one machine.
+``--pipeline`` times discovery and the reports alone, for class sizes too large
+to grade on one machine: discovery of one-line files, and the reports of real
+graded rows (one sample class's, repeated).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import pickle
 import resource
 import shutil
 import subprocess
@@ -136,26 +139,42 @@ def _noop(job) -> int:
 
 
 def pipeline(sizes: list[int]) -> None:
-    """Time the steps around grading alone, for classes too large to grade here:
-    discovery of ``n`` one-line files, and the reports and summary of their rows."""
+    """Time the steps around grading alone, for classes too large to grade here.
+
+    Discovery of ``n`` one-line files; then rows of real size (the graded results of
+    one sample class, minus its two slow hostile files, each copied through pickle as
+    a cluster's arrive) for the reports and the summary, and this process's peak RSS.
+    """
     assignment = spec.load("ps1")
-    print("| n | discover s | reports s | summary s |\n|---|---|---|---|")
-    for n in sizes:
-        tmp = Path(tempfile.mkdtemp(prefix="scale-pipeline-"))
-        try:
+    tmp = Path(tempfile.mkdtemp(prefix="scale-pipeline-"))
+    try:
+        paths = [p for p in sample.make_class(assignment, tmp / "sample")
+                 if p.name not in ("malicious_hangs_at_import.py", "malicious_forks_forever.py")]
+        real = grade.grade_all([(p.stem, p) for p in paths], assignment)
+        print("| n | discover s | reports s/1k | summary s/1k | peak RSS MB |\n|---|---|---|---|---|")
+        for n in sizes:
+            folder = tmp / str(n)
+            folder.mkdir()
             for i in range(n):
-                (tmp / f"s{i:06d}.py").write_text("x = 1\n")
+                (folder / f"s{i:06d}.py").write_text("x = 1\n")
             t0 = time.perf_counter()
-            found = submissions.discover(tmp, assignment.name)
+            found = submissions.discover(folder, assignment.name)
             t1 = time.perf_counter()
-            rows = [grade.load_error(s.student, s.path, assignment, "-") for s in found]
-            report.write_all(rows, assignment, tmp / "out")
+            rows = [dataclasses.replace(pickle.loads(pickle.dumps(real[i % len(real)])),
+                                        student=s.student, path=str(s.path))
+                    for i, s in enumerate(found)]
             t2 = time.perf_counter()
-            report.summary_markdown(rows, assignment)
+            report.write_all(rows, assignment, folder / "out")
             t3 = time.perf_counter()
-            print(f"| {n:,} | {t1 - t0:.2f} | {t2 - t1:.2f} | {t3 - t2:.2f} |", flush=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            report.summary_markdown(rows, assignment)
+            t4 = time.perf_counter()
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"| {n:,} | {t1 - t0:.2f} | {(t3 - t2) * 1000 / n:.1f} | "
+                  f"{(t4 - t3) * 1000 / n:.3f} | {rss:.0f} |", flush=True)
+            del rows
+            shutil.rmtree(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def child(mode: str, folder: Path, workers: int, limit: int | None) -> dict:
@@ -203,7 +222,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated class")
     parser.add_argument("--pipeline", default=None,
                         help="instead, time discovery and reports alone for these class "
-                             "sizes, e.g. 1000,10000,30000")
+                             "sizes, e.g. 1000,10000")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--class-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
