@@ -1,7 +1,7 @@
 """The ``autograder`` command.
 
     autograder grade ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--force] [--timeout S]
-                     [--cell-timeout S] [--load-timeout S]
+                     [--cell-timeout S] [--load-timeout S] [--scheduler ADDRESS|local:N]
     autograder check ASSIGNMENT FILE [--timeout S] [--cell-timeout S] [--load-timeout S]
     autograder audit ASSIGNMENT
     autograder export canvas GRADEBOOK ROSTER --out FILE [--match sis_login|email]
@@ -18,6 +18,7 @@ option) gets a one-line error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -95,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true",
                    help="grade every submission again, even those the journal in "
                         "OUT/ta/results.jsonl already holds")
+    g.add_argument("--scheduler", default=None,
+                   help="grade on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
+                        "local:N for N worker processes here (--jobs is then unused); "
+                        "needs pip install '.[cluster]'")
     _timeout_options(g)
 
     c = sub.add_parser("check", help="check your own work on the public tests (student)")
@@ -198,12 +203,14 @@ def cmd_grade(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     limits = _limits(args, assignment)
-    with _open_journal(out, assignment, limits) as ledger:
+    with _open_journal(out, assignment, limits) as ledger, \
+            _executor(args.scheduler, assignment) as executor:
         gradable = [s for s in found if not s.problem]
         todo = ledger.plan(gradable, force=args.force)
+        where = (executor.description if executor else
+                 f"with {args.jobs} job(s); isolation: {sandbox.isolation_mode()}")
         print(f"grading {len(todo)} of {len(found)} submission(s) of {assignment.name} "
-              f"({assignment.title}) with {args.jobs} job(s); isolation: "
-              f"{sandbox.isolation_mode()}", file=sys.stderr)
+              f"({assignment.title}) {where}", file=sys.stderr)
         if len(todo) < len(gradable):
             print(f"resuming: {len(gradable) - len(todo)} already graded in {ledger.path} "
                   "(--force grades them again)", file=sys.stderr)
@@ -213,7 +220,7 @@ def cmd_grade(args) -> int:
             ledger.append(result)
             bar(done, total, result)
         grade_all([(s.student, s.path) for s in todo], assignment, jobs=args.jobs,
-                  limits=limits, progress=finished)
+                  limits=limits, executor=executor, progress=finished)
         # Rendered from the journal, graded now or before alike (see autograder.journal).
         results = [load_error(s.student, s.path, assignment, s.problem) if s.problem
                    else ledger.result(s.student) for s in found]
@@ -239,6 +246,20 @@ def _open_journal(out: Path, assignment: spec.Assignment, limits) -> journal.Jou
         print(f"warning: skipped {ledger.skipped} unreadable line(s) of {ledger.path}; "
               "their submissions are graded again", file=sys.stderr)
     return ledger
+
+
+@contextlib.contextmanager
+def _executor(scheduler: str | None, assignment: spec.Assignment):
+    """None (``grade_all``'s local processes), or ``--scheduler``'s Dask cluster."""
+    if not scheduler:
+        yield None
+        return
+    from . import cluster
+    try:
+        with cluster.executor(scheduler, assignment) as pool:
+            yield pool
+    except cluster.ClusterError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- check
@@ -321,6 +342,8 @@ def cmd_gradescope(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out {args.out}: cannot write the zip ({exc.strerror})") from None
     print(path)
+    return 0
+
 
 # ---------------------------------------------------------------- similar
 

@@ -52,19 +52,20 @@ BATTERY_SOURCES = ("problems", "mistakes", "cases.py", "checks.py", "diagnosis.p
                    "student.py", "plugin.py", "battery.py")
 
 
-def battery_version(assignment, limits) -> str:
+def battery_version(assignment, limits=None) -> str:
     """A version of everything but the file that decides a submission's grade.
 
     The SHA-256 (first 16 hex digits) of: the package version; the assignment's
     parsed spec (title, points, ``[grading]`` table; comments do not count); the
     sources of :data:`BATTERY_SOURCES` and of the ``reference`` package; the
-    sandbox ``limits``; and ``AUTOGRADER_SEED``.  A change in any of them makes
-    a rerun grade every submission again.
+    sandbox ``limits`` (when given); and ``AUTOGRADER_SEED``.  A change in any of
+    them makes a rerun grade every submission again, and a Dask worker whose
+    engine gives another version refuses to grade (:mod:`cluster`).
 
     Parameters
     ----------
     assignment : Assignment
-    limits : Limits
+    limits : Limits, optional
         The sandbox limits the class is graded with (a frozen dataclass).
 
     Returns
@@ -75,7 +76,7 @@ def battery_version(assignment, limits) -> str:
     digest = hashlib.sha256()
     for label, data in [("version", __version__.encode()),
                         ("assignment", json.dumps(spec, sort_keys=True, default=str).encode()),
-                        *_sources(), ("limits", repr(limits).encode()),
+                        *_sources(), ("limits", repr(limits).encode() if limits else b""),
                         ("seed", os.environ.get("AUTOGRADER_SEED", "0").encode())]:
         digest.update(f"{label}\0{len(data)}\0".encode() + data)
     return digest.hexdigest()[:16]
