@@ -43,6 +43,7 @@ demo: $(STAMP) sandbox
 	$(BIN)/python -m autograder.demo --out demo-out
 
 test: $(STAMP) sandbox browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) sandbox

@@ -24,7 +24,13 @@ import numpy as np
 
 from .checks import CheckFailure, assert_close, assert_same_sets, assert_unchanged
 from .diagnosis import (  # noqa: F401  (the mistakes register here)
-    MISTAKES, changes, diagnose, diagnose_bad_input, diagnose_case, mistake)
+    MISTAKES,
+    changes,
+    diagnose,
+    diagnose_bad_input,
+    diagnose_case,
+    mistake,
+)
 
 
 class Raised(CheckFailure):

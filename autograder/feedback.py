@@ -31,7 +31,6 @@ import dataclasses
 import hashlib
 import html as _html
 import re
-
 from typing import TYPE_CHECKING
 
 from .results import HIDDEN_FAILED, CheckResult, ProblemResult, SubmissionResult

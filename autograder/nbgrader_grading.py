@@ -28,8 +28,8 @@ from traitlets import Float
 
 from . import sandbox, spec
 from .build import test_grade_id
-from .grade import grade_submission
 from .feedback import clean, problem_summary
+from .grade import grade_submission
 from .results import ProblemResult, SubmissionResult
 from .worker.serve import SKIP_TAG
 

@@ -33,8 +33,8 @@ import pytest
 from . import sandbox, spec, standins, workers
 from .cases import cases_for, has_batteries
 from .checks import CheckFailure
-from .results import SubmissionResult
 from .lifecycle import OUTPUT_KEPT
+from .results import SubmissionResult
 from .student import StudentProxy, check_result, hidden_message  # noqa: F401  (public here too)
 from .submissions import Unreadable
 

@@ -36,6 +36,7 @@ from .feedback import clean, file_names
 from .results import SubmissionResult
 from .spec import Assignment
 
+
 def csv_cell(value) -> str:
     """A gradebook cell: clean, and not a formula in a spreadsheet (OWASP's advice:
     a cell that begins with ``= + - @``, tab or CR gets a leading single quote)."""

@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 from . import lifecycle, slots, submissions, workers
-from .isolation import (  # noqa: F401  (public here too)
-    UID_BASE, UID_COUNT, WORKER_DIR, Limits, SandboxWarning, isolation_mode)
+from .isolation import UID_BASE, UID_COUNT, WORKER_DIR, Limits, SandboxWarning, isolation_mode  # noqa: F401  (public here too)
 from .lifecycle import LATE, SparePool
 from .worker import codec
 from .workers import InProcessWorker, StudentError, WorkerFailure  # noqa: F401  (public here too)
@@ -304,7 +303,7 @@ class Worker(lifecycle.WorkerProcess, workers.Worker):
             return {"raise": ["ValueError", "malformed callback request"]}
         try:
             return {"return": callbacks[index](*args, **kwargs)}
-        except Exception as exc:  # a bad argument from the student's code
+        except Exception as exc:  # noqa: BLE001  a bad argument from the student's code
             return {"raise": [type(exc).__name__, codec.clean(exc, 500)]}
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import grade, report, sample, spec, submissions
+from autograder import grade, report, sample, spec, submissions  # noqa: E402  (found through the path set above)
 
 #: Of every 100 submissions: which kind of sample file fills each position.
 MIX = ["correct"] * 50 + ["mistaken"] * 45 + ["broken"] * 4 + ["malicious"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import test_soak  # noqa: E402
+import test_soak
 
 
 def main() -> int:

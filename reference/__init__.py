@@ -5,19 +5,23 @@ Every function in ``shared/CURRICULUM.md`` is importable from here, e.g.
 mutated, float32 stays float32, and randomness comes only from an explicit ``rng``.
 """
 from .activation import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
-from .loss import bce_cost, bce_grad, bce_loss, bce_with_logits
-from .neuron import neuron_cost, neuron_forward, neuron_gradients, predict
-from .descent import gradient_descent, minibatches
-from .optimizers import adadelta, adagrad, adam, momentum, nesterov, rmsprop, sgd
-from .schedules import exponential_decay, inverse_sqrt_decay, inverse_time_decay, step_decay
-from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
-from .dropout import dropout_backward, dropout_forward
 from .augmentation import augment_flip, augment_noise, augment_shift
-from .normalization import (batchnorm_backward, batchnorm_forward, standardize_apply,
-                            standardize_fit)
+from .descent import gradient_descent, minibatches
+from .dropout import dropout_backward, dropout_forward
 from .initialization import init_glorot, init_he, init_normal, init_xavier, init_zeros
-from .model_selection import (cross_validate, early_stopping, grid_search, kfold,
-                              train_val_test_split)
+from .loss import bce_cost, bce_grad, bce_loss, bce_with_logits
+from .model_selection import (
+                            cross_validate,
+                            early_stopping,
+                            grid_search,
+                            kfold,
+                            train_val_test_split,
+)
+from .neuron import neuron_cost, neuron_forward, neuron_gradients, predict
+from .normalization import batchnorm_backward, batchnorm_forward, standardize_apply, standardize_fit
+from .optimizers import adadelta, adagrad, adam, momentum, nesterov, rmsprop, sgd
+from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
+from .schedules import exponential_decay, inverse_sqrt_decay, inverse_time_decay, step_decay
 
 #: The graded functions of CURRICULUM.md, by topic module.
 TOPICS = {

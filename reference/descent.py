@@ -37,7 +37,8 @@ def minibatches(m, batch_size, rng=None):
         try:
             batch_size = check_int(batch_size, "batch_size", low=1, high=m)
         except ValueError as err:
-            raise ValueError(f"{err} (m={m}); use batch_size=None for batch gradient descent")
+            hint = "use batch_size=None for batch gradient descent"
+            raise ValueError(f"{err} (m={m}); {hint}") from None
     rng = check_rng(rng, optional=True)
     order = np.arange(m) if rng is None else rng.permutation(m)
     return [order[i:i + batch_size] for i in range(0, m, batch_size)]

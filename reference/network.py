@@ -20,8 +20,15 @@ statistics are not trained, so they live apart, in ``bn_state``, a dict
 """
 import numpy as np
 
-from ._validate import (as_float, check_data, check_int, check_nonnegative, check_real_in,
-                        check_positive, check_rng)
+from ._validate import (
+    as_float,
+    check_data,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real_in,
+    check_rng,
+)
 from .activation import relu, relu_grad, sigmoid, tanh_grad
 from .descent import minibatches
 from .dropout import dropout_backward, dropout_forward

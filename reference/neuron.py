@@ -5,8 +5,14 @@ and ``b`` a scalar.  Results are in the dtype of ``X @ w`` (float32 when both ar
 """
 import numpy as np
 
-from ._validate import (as_float, check_data, check_ndim, check_params, check_real_in,
-                        check_unit_values)
+from ._validate import (
+    as_float,
+    check_data,
+    check_ndim,
+    check_params,
+    check_real_in,
+    check_unit_values,
+)
 from .activation import sigmoid
 from .loss import bce_cost
 

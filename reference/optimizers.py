@@ -6,8 +6,14 @@ start: zeros and ``t = 0``); it is never modified, a new one is returned.
 """
 import numpy as np
 
-from ._validate import (as_float, check_int, check_nonnegative, check_positive, check_real_in,
-                        check_same_shape)
+from ._validate import (
+    as_float,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real_in,
+    check_same_shape,
+)
 
 
 def _prepare(w, dw, state, lr):

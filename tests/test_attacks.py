@@ -8,10 +8,12 @@ uid, where the rlimits hold.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,10 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli import FAST, GOOD, assert_usage_error, notebook, read_gradebook
+from test_cli import assignment as make_assignment
+from test_reports import student_facing
+from test_worker import running
 
 import reference
-from autograder import flatten, problems, sandbox, spec
-from autograder.cases import BATTERIES, Guarded
+from autograder import cases, cli, flatten, problems, report, sandbox, spec
+from autograder.cases import BATTERIES, Case, Guarded
 from autograder.grade import grade_all, grade_submission
 from autograder.problems._kit import small_args
 from autograder.problems.model_selection import _guarded, r2_score
@@ -204,20 +210,6 @@ def test_workers_get_distinct_uids_and_release_them():
 
 
 # ---- submissions and reports: findings 8-11 and 13 of the hardening issue
-
-import csv  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import autograder.problems  # noqa: E402,F401  (register the batteries before patching)
-from autograder import cases, cli, report  # noqa: E402
-from autograder.cases import Case  # noqa: E402
-from test_cli import FAST, GOOD, assert_usage_error, notebook, read_gradebook  # noqa: E402
-from test_cli import assignment as make_assignment  # noqa: E402
-from test_reports import student_facing  # noqa: E402
 
 #: Control characters no report or terminal line may carry (newline and tab aside).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -431,7 +423,6 @@ def test_finding_13_malformed_notebooks_are_one_line_or_a_load_error_row(tmp_pat
 # reports what it got; the test asserts the sandbox as a whole bounded it.  Sizes stay
 # modest, so that a regression costs this machine a few GB for a second, no more.
 
-from test_worker import running  # noqa: E402
 
 BWRAP = pytest.mark.skipif(sandbox.isolation_mode() != "bwrap",
                            reason="needs bubblewrap with a dropped uid (isolation mode 'bwrap')")

@@ -16,8 +16,8 @@ import pytest
 
 import reference
 from autograder import spec
-from autograder.cases import batteries
 from autograder.audit import audit, format_table, with_seeds
+from autograder.cases import batteries
 from autograder.sample import make_class
 
 RANDOM = [fn for fn in reference.__all__ if fn != "TOPICS"

@@ -11,10 +11,20 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.checks import (STAT_ALPHA, CheckFailure, assert_close, assert_same_sets,
-                               assert_unchanged, check_binomial, check_gradient,
-                               check_normal_sample, check_property, error_ratio, is_real,
-                               matches)
+from autograder.checks import (
+    STAT_ALPHA,
+    CheckFailure,
+    assert_close,
+    assert_same_sets,
+    assert_unchanged,
+    check_binomial,
+    check_gradient,
+    check_normal_sample,
+    check_property,
+    error_ratio,
+    is_real,
+    matches,
+)
 from autograder.worker.codec import Unsafe
 
 

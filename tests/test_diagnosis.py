@@ -19,9 +19,17 @@ import pytest
 import reference
 from autograder import cases, diagnosis, kit, notebook
 from autograder.checks import matches
+from autograder.diagnosis import (
+    MISTAKES,
+    Mistake,
+    case_explanations,
+    diagnose,
+    diagnose_case,
+    distance,
+    mistake,
+    nearest,
+)
 from autograder.worker import codec
-from autograder.diagnosis import (MISTAKES, Mistake, case_explanations, diagnose, diagnose_case,
-                                  distance, mistake, nearest)
 
 PACKAGE = Path(cases.__file__).resolve().parent
 cases.batteries()  # registers the batteries and the known mistakes

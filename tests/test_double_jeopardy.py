@@ -23,7 +23,7 @@ ASSIGNMENTS = ("ps1", "ps2", "ps4")
 
 def _namespace(source: str) -> dict:
     ns: dict = {}
-    exec(compile(source, "submission.py", "exec"), ns)  # noqa: S102  (trusted: the reference)
+    exec(compile(source, "submission.py", "exec"), ns)  # trusted: the reference
     return ns
 
 

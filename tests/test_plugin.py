@@ -12,11 +12,10 @@ import pytest
 
 import autograder.problems  # noqa: F401  (register the batteries before patching the registry)
 from autograder import cases, flatten, sandbox, spec
-from autograder.cases import Case
+from autograder.cases import Case, Raised
 from autograder.checks import CheckFailure
 from autograder.feedback import student_text
 from autograder.grade import BATTERY
-from autograder.cases import Raised
 from autograder.plugin import Scoreboard, check_result
 
 pytest_plugins = ["pytester"]

@@ -7,9 +7,9 @@ probability of at most ALPHA = 1e-6.
 """
 import numpy as np
 import pytest
+from conftest import call_pure
 from scipy import ndimage, stats
 
-from conftest import call_pure
 from reference import augment_flip, augment_noise, augment_shift
 
 ALPHA = 1e-6

@@ -7,11 +7,19 @@ import numpy as np
 import pytest
 import sklearn.datasets
 import torch
-
 from conftest import call_pure, numerical_grad, rel_error
+
 from reference.datasets import load_breast_cancer, load_iris_pair, make_circles, make_moons
-from reference.network import (INITS, activation_stats, init_network, network_backward,
-                               network_cost, network_forward, predict_network, train_network)
+from reference.network import (
+    INITS,
+    activation_stats,
+    init_network,
+    network_backward,
+    network_cost,
+    network_forward,
+    predict_network,
+    train_network,
+)
 from reference.optimizers import adam
 
 SIZES = [3, 5, 4, 1]

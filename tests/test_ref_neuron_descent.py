@@ -7,10 +7,10 @@ from functools import partial
 
 import numpy as np
 import pytest
+from conftest import call_pure, numerical_grad, rel_error
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from conftest import call_pure, numerical_grad, rel_error
 from reference.descent import gradient_descent, minibatches
 from reference.neuron import neuron_cost, neuron_forward, neuron_gradients, predict
 from reference.optimizers import adam, momentum
@@ -158,8 +158,9 @@ def test_history_shapes_and_the_rate_used():
 
 def test_sgd_is_deterministic_given_the_rng():
     X, y, w, b = _data(7)
-    run = lambda rng: gradient_descent(X, y, w, b, lr=0.1, epochs=3, batch_size=1, rng=rng,
-                                       optimizer=adam)
+    def run(rng):
+        return gradient_descent(X, y, w, b, lr=0.1, epochs=3, batch_size=1, rng=rng,
+                                optimizer=adam)
     w1, b1, h1 = run(np.random.default_rng(3))
     w2, b2, h2 = run(np.random.default_rng(3))
     w3, _, _ = run(np.random.default_rng(4))

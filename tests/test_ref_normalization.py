@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import numerical_grad, rel_error
 from sklearn.preprocessing import StandardScaler
 
-from conftest import numerical_grad, rel_error
 from reference import batchnorm_backward, batchnorm_forward, standardize_apply, standardize_fit
 
 GRAD_TOL = 1e-7

@@ -7,8 +7,8 @@ quadratic ``f(w) = 1/2 w^T A w - c^T w`` taken at each one's own iterate.
 import numpy as np
 import pytest
 import torch
-
 from conftest import call_pure, rel_error
+
 from reference.optimizers import adadelta, adagrad, adam, momentum, nesterov, rmsprop, sgd
 
 STEPS = 150

@@ -6,12 +6,12 @@ Every statistical check has a false-failure probability of at most ALPHA = 1e-6.
 """
 import numpy as np
 import pytest
+from conftest import numerical_grad, rel_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from conftest import numerical_grad, rel_error
 from reference import dropout_backward, dropout_forward, l1_grad, l1_penalty, l2_grad, l2_penalty
 
 GRAD_TOL = 1e-7

@@ -6,8 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference.schedules import (exponential_decay, inverse_sqrt_decay, inverse_time_decay,
-                                 step_decay)
+from reference.schedules import (
+    exponential_decay,
+    inverse_sqrt_decay,
+    inverse_time_decay,
+    step_decay,
+)
 
 # (call, value worked out by hand)
 VALUES = [

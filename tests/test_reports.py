@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import autograder.problems  # noqa: F401  (register the batteries before patching the registry)
-from autograder import cases, feedback, flatten, report, sandbox, spec
-from autograder import build
+from autograder import build, cases, feedback, flatten, report, sandbox, spec
 from autograder.cases import Case
 from autograder.grade import grade_submission
 from autograder.nbgrader_grading import write_outputs

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_worker import notebook, running
 
 from autograder import cli, flatten, sandbox, spec
 from autograder.checks import CheckFailure
@@ -21,7 +22,6 @@ from autograder.grade import grade_submission, limits_for
 from autograder.plugin import StudentProxy, slow_note
 from autograder.sandbox import WorkerFailure
 from autograder.worker import serve
-from test_worker import notebook, running
 
 CELL = 1.0
 LIMITS = sandbox.Limits(call_timeout=3, cell_timeout=CELL, load_timeout=8)

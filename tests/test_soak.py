@@ -38,12 +38,24 @@ import time
 from pathlib import Path
 
 import pytest
+from test_attacks import (
+    ABUSES_CALLBACKS,
+    ATTACKS,
+    CONTROL,
+    FAKES_PURITY,
+    FILL,
+    FLOOD,
+    HOARD,
+    HUGE_TYPE_NAME,
+    NAMESPACES,
+    NEVER_READS,
+    REMEMBERS,
+    _every_text,
+    _malformed_notebooks,
+)
+from test_reports import student_facing
 
 from autograder import cases, cgroups, flatten, isolation, report, sample, sandbox, slots, spec
-from test_attacks import (ABUSES_CALLBACKS, ATTACKS, CONTROL, FAKES_PURITY, FILL, FLOOD, HOARD,
-                          HUGE_TYPE_NAME, NAMESPACES, NEVER_READS, REMEMBERS, _every_text,
-                          _malformed_notebooks)
-from test_reports import student_facing
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT                     # the checkout whose ``autograder grade`` is soaked

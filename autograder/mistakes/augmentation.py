@@ -1,7 +1,7 @@
 """Typical wrong (and correct, differently written) variants for the augmentation topic."""
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call other curriculum functions as ref.<name>)
+import reference as ref  # variants may call other curriculum functions as ref.<name>
 
 from ..cases import correct, mistake
 
@@ -23,7 +23,7 @@ def augment_noise(X, std, rng):
 @mistake("augment_noise", "rng.normal(std, size=...) makes std the MEAN of the noise: the noise "
                           "has mean 0 and standard deviation std, "
                           "std * rng.standard_normal(X.shape)")
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     return (X + rng.normal(std, size=X.shape)).astype(X.dtype)
@@ -32,7 +32,7 @@ def augment_noise(X, std, rng):  # noqa: F811
 @mistake("augment_noise", "the noise is added to X in place (X += ...), which changes the "
                           "caller's data: return a new array, X + std * noise", kind="purity",
          rules=("ps4.purity",))
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     X = np.asarray(X)
     if X.dtype.kind != "f":
         X = X.astype(np.float64)
@@ -43,7 +43,7 @@ def augment_noise(X, std, rng):  # noqa: F811
 @mistake("augment_noise", "the noise is drawn in float32 (standard_normal(..., dtype=np.float32)), "
                           "a different random stream: draw float64 standard normals, then give "
                           "the result X's dtype")
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     return (X + std * rng.standard_normal(X.shape, dtype=np.float32)).astype(X.dtype)
@@ -52,7 +52,7 @@ def augment_noise(X, std, rng):  # noqa: F811
 @mistake("augment_noise", "float32 X came back as float64: the float64 noise promotes the sum; "
                           "cast the result to X's dtype, (X + std * noise).astype(X.dtype)",
          kind="dtype")
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     if std < 0:
         raise ValueError(f"std must be >= 0, got std={std}")
     return np.asarray(X) + std * rng.standard_normal(np.shape(X))
@@ -61,7 +61,7 @@ def augment_noise(X, std, rng):  # noqa: F811
 @mistake("augment_noise", "with std = 0 nothing was drawn: the contract draws the noise once "
                           "whatever std is, so that the rng advances the same way for every std",
          rules=("ps4.augment_noise.draw",))
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     if std < 0:
@@ -72,14 +72,14 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 
 @mistake("augment_noise", GLOBAL_RNG)
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     return (X + std * np.random.standard_normal(X.shape)).astype(X.dtype)
 
 
 @correct("augment_noise")
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     """rng.normal(0, std, X.shape) (the same stream), after checking std and rng"""
     if isinstance(std, bool) or not isinstance(std, (int, float, np.number)) or not std >= 0:
         raise ValueError(f"std must be a number >= 0, got std={std!r}")
@@ -91,7 +91,7 @@ def augment_noise(X, std, rng):  # noqa: F811
 
 
 @correct("augment_noise")
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     """the sum in float64, noise * std, cast back with np.asarray(..., dtype)"""
     X = np.asarray(X)
     if not np.isfinite(std) or std < 0:
@@ -119,7 +119,7 @@ def augment_flip(images, rng, p=0.5):
 
 @mistake("augment_flip", "the last axis is reversed, which for (N, H, W, C) images is the "
                          "channel axis: mirror the columns, axis 2, images[:, :, ::-1]")
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     flip = rng.random(images.shape[0]) < p
@@ -130,7 +130,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 @mistake("augment_flip", "rng.random(N) > p flips with probability 1 - p: an image is flipped "
                          "when its uniform draw is BELOW p, flip = rng.random(N) < p")
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     flip = rng.random(images.shape[0]) > p
@@ -142,7 +142,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 @mistake("augment_flip", "one coin is tossed for the whole batch, so every image flips or none "
                          "does: draw one decision per image, flip = rng.random(N) < p",
          rules=("ps4.augment_flip.per-image",))
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     flip = np.full(images.shape[0], rng.random() < p)
@@ -151,7 +151,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 @mistake("augment_flip", "the flagged images are mirrored in place (images[flip] = ...), which "
                          "changes the caller's batch: mirror into a new array", kind="purity")
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     flip = rng.random(images.shape[0]) < p
@@ -161,7 +161,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 @mistake("augment_flip", "float32 images came back as float64 (a float64 output array): keep "
                          "the images' dtype", kind="dtype")
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     if images.ndim not in (3, 4) or not 0 <= p <= 1:
         raise ValueError(f"bad input: images.shape={images.shape}, p={p}")
@@ -172,7 +172,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @mistake("augment_flip", GLOBAL_RNG)
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     flip = np.random.random(images.shape[0]) < p
@@ -182,7 +182,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @correct("augment_flip")
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     """a copy, the flagged images overwritten by np.flip(..., axis=2)"""
     images = np.asarray(images)
     if images.ndim not in (3, 4):
@@ -196,7 +196,7 @@ def augment_flip(images, rng, p=0.5):  # noqa: F811
 
 
 @correct("augment_flip")
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     """a Python loop over the images, mirroring with [:, ::-1]"""
     images = np.asarray(images)
     if images.ndim < 3 or images.ndim > 4:
@@ -227,7 +227,7 @@ def augment_shift(images, max_shift, rng):
 
 @mistake("augment_shift", "the border pixels are repeated (edge padding) instead of zeros: what "
                           "enters the frame is filled with 0")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     N, H, W = images.shape[:3]
@@ -241,7 +241,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 @mistake("augment_shift", "one shift is drawn for the whole batch: every image needs its own "
                           "(dy, dx), rng.integers(-max_shift, max_shift + 1, size=(N, 2))")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     N, H, W = images.shape[:3]
@@ -255,7 +255,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 @mistake("augment_shift", "dy and dx are swapped: column 0 of shifts (dy) moves the image down, "
                           "along the rows (axis 1), and column 1 (dx) moves it right")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     N, H, W = images.shape[:3]
@@ -269,7 +269,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 @mistake("augment_shift", "the images move the wrong way: a positive dy moves the image DOWN "
                           "(out[r] = image[r - dy]) and a positive dx moves it RIGHT")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     N, H, W = images.shape[:3]
@@ -283,7 +283,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 @mistake("augment_shift", "rng.integers(low, high) excludes high: shifts in [-max_shift, "
                           "max_shift] need rng.integers(-max_shift, max_shift + 1, size=(N, 2))")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     N, H, W = images.shape[:3]
@@ -298,7 +298,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 @mistake("augment_shift", "float32 images came back as float64 (np.zeros(shape) is float64): "
                           "make the output with the images' dtype, np.zeros_like(images)",
          kind="dtype")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     N, H, W = images.shape[:3]
     if not 0 <= max_shift < min(H, W) or int(max_shift) != max_shift:
@@ -312,7 +312,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 
 @mistake("augment_shift", GLOBAL_RNG, rules=("ps4.rng",))
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     images = np.asarray(images)
     images = images if images.dtype.kind == "f" else images.astype(np.float64)
     N, H, W = images.shape[:3]
@@ -325,7 +325,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 
 @correct("augment_shift")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     """zero padding by max_shift, then one window per image (a loop)"""
     images = np.asarray(images)
     if images.ndim not in (3, 4):
@@ -346,7 +346,7 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 
 
 @correct("augment_shift")
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     """slice assignment into zeros, one image at a time"""
     images = np.asarray(images)
     if not 3 <= images.ndim <= 4:
@@ -368,28 +368,28 @@ def augment_shift(images, max_shift, rng):  # noqa: F811
 @mistake("augment_noise", "a negative std must raise ValueError (check_nonnegative): std is a "
                           "standard deviation, not to be replaced by |std|",
          rules=("ps4.augment_noise.bad-input", "ps4.bad-input"))
-def augment_noise(X, std, rng):  # noqa: F811
+def augment_noise(X, std, rng):
     return ref.augment_noise(X, abs(std), rng)
 
 
 @mistake("augment_flip", "p outside [0, 1] must raise ValueError (check_real_in): p is a "
                          "probability, not to be clipped into [0, 1]",
          rules=("ps4.augment_flip.bad-input", "ps4.bad-input"))
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     return ref.augment_flip(images, rng, min(max(p, 0.0), 1.0))
 
 
 @mistake("augment_shift", "max_shift must be an integer (check_int): 1.5 must raise ValueError, "
                           "not be truncated to 1",
          rules=("ps4.augment_shift.bad-input", "ps4.bad-input"))
-def augment_shift(images, max_shift, rng):  # noqa: F811
+def augment_shift(images, max_shift, rng):
     return ref.augment_shift(images, int(max_shift), rng)
 
 
 @mistake("augment_flip", "with nothing to flip, the images themselves come back: the caller's "
                          "array and your output are one; return a new array",
          kind="aliasing", rules=("ps4.new-arrays",))
-def augment_flip(images, rng, p=0.5):  # noqa: F811
+def augment_flip(images, rng, p=0.5):
     out, flip = ref.augment_flip(images, rng, p)
     same = not flip.any() and isinstance(images, np.ndarray) and images.dtype == out.dtype
     return (images if same else out), flip

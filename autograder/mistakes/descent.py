@@ -1,7 +1,7 @@
 """Typical wrong (and correct, differently written) variants for the descent topic."""
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call ref.<name>)
+import reference as ref  # variants may call ref.<name>
 
 from ..cases import correct, mistake
 
@@ -22,7 +22,7 @@ def minibatches(m, batch_size, rng=None):
 
 @mistake("minibatches", "the rng is ignored: with an rng the order must be rng.permutation(m), "
                         "drawn once per call")
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     order = np.arange(m)
     return [order[i:i + k] for i in range(0, m, k)]
@@ -31,7 +31,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 @mistake("minibatches", "the order must come from one call rng.permutation(m) (or rng.shuffle of "
                         "arange(m)); rng.choice(m, m, replace=False) draws a different permutation",
          rules=("ps2.minibatches.one-draw",))
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else rng.choice(m, size=m, replace=False)
     return [order[i:i + k] for i in range(0, m, k)]
@@ -39,7 +39,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 
 @mistake("minibatches", "you shuffled the order of the batches, not the samples: shuffle the "
                         "indices first (rng.permutation(m)), then slice")
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     batches = [np.arange(i, min(i + k, m)) for i in range(0, m, k)]
     if rng is None:
@@ -49,7 +49,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 
 @mistake("minibatches", "the slices overlap: batch j is order[j*k:(j+1)*k], so consecutive "
                         "batches share no index")
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else rng.permutation(m)
     return [order[i:i + k + 1] for i in range(0, m, k)]
@@ -57,7 +57,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 
 @mistake("minibatches", "np.array_split balances the batch sizes; the contract wants full batches "
                         "of batch_size and only the last one smaller")
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else rng.permutation(m)
     return np.array_split(order, -(-m // k))
@@ -65,14 +65,14 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 
 @mistake("minibatches", GLOBAL_RNG,
          rules=("ps2.rng",))
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     k = m if batch_size is None else batch_size
     order = np.arange(m) if rng is None else np.random.permutation(m)
     return [order[i:i + k] for i in range(0, m, k)]
 
 
 @correct("minibatches")
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     """rng.shuffle of arange(m) (the same draws as permutation), then np.split at k, 2k, ..."""
     if not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"m must be an integer >= 1, got {m!r}")
@@ -88,7 +88,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 
 
 @correct("minibatches")
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     """a while loop over start positions, on rng.permutation of an index array."""
     k = m if batch_size is None else batch_size
     for name, value, high in (("m", m, np.inf), ("batch_size", k, m)):
@@ -121,7 +121,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None, optim
                              "minibatches(m, batch_size, rng) at the start of every epoch, so "
                              "each epoch gets a fresh shuffle",
          rules=("ps2.gradient_descent.fresh-shuffle",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -145,7 +145,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 @mistake("gradient_descent", "the last, smaller mini-batch is skipped: every sample must be used "
                              "once per epoch, including the m % batch_size left over")
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -172,7 +172,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "the bias is regularized: L2 applies to the weights w only, "
                              "so db gets no lam term",
          rules=("ps2.gradient_descent.weights-only",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -195,7 +195,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 @mistake("gradient_descent", "history['cost'] lacks the L2 penalty: record J + lam/(2m) ||w||^2",
          rules=("ps2.gradient_descent.cost",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -219,7 +219,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "history['cost'][e] is recorded before the epoch's updates: record "
                              "the cost after the epoch",
          rules=("ps2.gradient_descent.cost",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -243,7 +243,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "the schedule is off by one epoch: epochs count from 0, so the rate "
                              "of epoch e is schedule(e), not schedule(e + 1)",
          rules=("ps2.epoch-from-0",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -267,7 +267,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "the L2 gradient on a mini-batch is lam/m_batch * w (l2_grad(w, lam, "
                              "len(batch))), not lam/m with the full m",
          rules=("ps2.gradient_descent.l2-batch",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -291,7 +291,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "the optimizer state is reset every epoch: start from state = {} "
                              "once and carry it across batches and epochs",
          rules=("ps2.gradient_descent.state",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -315,7 +315,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "history['lr'] must record the rate actually used, schedule(e), "
                              "not the base lr",
          rules=("ps2.gradient_descent.lr",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     w, b, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size,
                                          rng=rng, optimizer=optimizer, schedule=schedule, lam=lam)
@@ -324,7 +324,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 @mistake("gradient_descent", "every update uses the gradient of the whole data set: compute it on "
                              "the mini-batch X[idx], y[idx]")
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     X = np.asarray(X)
     X = X.astype(np.result_type(X, np.float32))
@@ -336,7 +336,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
     cost, rates = np.empty(epochs), np.empty(epochs)
     for e in range(epochs):
         rate = lr if schedule is None else schedule(e)
-        for idx in ref.minibatches(m, batch_size, rng):
+        for _ in ref.minibatches(m, batch_size, rng):
             dw, db = ref.neuron_gradients(X, y, p[:-1], p[-1])
             dw = dw + ref.l2_grad(p[:-1], lam, m)
             p, state = opt(p, np.append(dw, db), state, lr=rate)
@@ -346,7 +346,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @correct("gradient_descent")
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     """w and b kept apart; batches sliced inline from rng.permutation; history built as lists."""
     X = np.asarray(X)
@@ -396,7 +396,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 
 
 @correct("gradient_descent")
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     """built from minibatches, neuron_gradients, l2_grad and the optimizer, with np.concatenate."""
     X = np.asarray(X)
@@ -436,7 +436,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("minibatches", "sampling with replacement: rng.integers for each batch repeats some "
                         "samples and skips others; an epoch is one permutation, rng.permutation(m)",
          rules=("ps2.minibatches.permutation",))
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     batches = ref.minibatches(m, batch_size, None)  # the reference's checks, and no draw
     if rng is None:
         return batches
@@ -446,7 +446,7 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 @mistake("minibatches", "a batch_size larger than m must raise ValueError: batch_size lies in "
                         "[1, m] (or None), it is not capped at m",
          rules=("ps2.minibatches.ranges", "ps2.bad-input"))
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     too_large = batch_size is not None and batch_size > m
     return ref.minibatches(m, None if too_large else batch_size, rng)
 
@@ -454,14 +454,14 @@ def minibatches(m, batch_size, rng=None):  # noqa: F811
 @mistake("minibatches", "rng must be a numpy Generator or None (check_rng(rng, optional=True)): "
                         "an int seed must raise ValueError, not be turned into a Generator",
          rules=("ps2.minibatches.rng-type",))
-def minibatches(m, batch_size, rng=None):  # noqa: F811
+def minibatches(m, batch_size, rng=None):
     return ref.minibatches(m, batch_size, None if rng is None else np.random.default_rng(rng))
 
 
 @mistake("gradient_descent", "history['cost'] and history['lr'] must be arrays of length epochs, "
                              "not lists: np.array(costs)",
          rules=("ps2.gradient_descent.history-arrays",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     w, b, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size,
                                          rng=rng, optimizer=optimizer, schedule=schedule, lam=lam)
@@ -471,7 +471,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "b must come back as a Python float, float(p[-1]), not a numpy "
                              "scalar such as np.float32", kind="dtype",
          rules=("ps2.gradient_descent.returns",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     w, b, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size,
                                          rng=rng, optimizer=optimizer, schedule=schedule, lam=lam)
@@ -481,7 +481,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "np.append(w, b) with float32 w and a Python float b gives float64: "
                              "build p with np.append(w, dtype.type(b))", kind="dtype",
          rules=("ps2.gradient_descent.bias-dtype",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs, batch_size=batch_size, lam=lam)  # checks
     dtype = ref.neuron_forward(X, w, b).dtype
@@ -504,7 +504,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "the caller's w is updated in place (w -= lr * dw, or w[:] = ...): "
                              "build p as a new array and never write into an input",
          kind="purity", rules=("ps2.purity",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     w_new, b_new, history = ref.gradient_descent(X, y, w, b, lr=lr, epochs=epochs,
                                                  batch_size=batch_size, rng=rng,
@@ -517,7 +517,7 @@ def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # no
 @mistake("gradient_descent", "epochs must be an integer >= 1: epochs = 0 must raise ValueError, "
                              "not return an empty history",
          rules=("ps2.gradient_descent.validate",))
-def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,  # noqa: F811
+def gradient_descent(X, y, w, b, *, lr, epochs, batch_size=None, rng=None,
                      optimizer=None, schedule=None, lam=0.0):
     if epochs == 0:
         dtype = ref.neuron_forward(X, w, b).dtype  # the reference's checks of X, w and b

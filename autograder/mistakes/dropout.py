@@ -1,7 +1,7 @@
 """Typical wrong (and correct, differently written) variants for the dropout topic."""
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call other curriculum functions as ref.<name>)
+import reference as ref  # variants may call other curriculum functions as ref.<name>
 
 from ..cases import correct, mistake
 
@@ -20,7 +20,7 @@ DRAWS_IN_TEST_MODE = ("with train=False nothing may be drawn: your function draw
 
 @mistake("dropout_forward", "float32 activations came back as float64: a float64 mask "
                             "(astype(float)) promotes the product; keep A's dtype", kind="dtype")
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A)
     A = A if A.dtype.kind == "f" else A.astype(np.float64)
     if not 0 < keep_prob <= 1:
@@ -43,7 +43,7 @@ def dropout_forward(A, keep_prob, rng, train=True):
 @mistake("dropout_forward", "keep_prob is the probability of KEEPING a unit: the mask is "
                             "rng.random(A.shape) < keep_prob, you used < 1 - keep_prob "
                             "(the drop probability)")
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A, dtype=float)
     if not train:
         return A.copy(), None
@@ -53,7 +53,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 @mistake("dropout_forward", "the kept units are multiplied by keep_prob; inverted dropout "
                             "DIVIDES by keep_prob: out = A * mask / keep_prob")
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A, dtype=float)
     if not train:
         return A.copy(), None
@@ -64,14 +64,14 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 @mistake("dropout_forward", "dropout is applied in test mode too: with train=False return "
                             "(a copy of A, None) and draw nothing",
          rules=("ps4.dropout.test-mode",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A, dtype=float)
     mask = rng.random(A.shape) < keep_prob
     return A * mask / keep_prob, mask
 
 
 @mistake("dropout_forward", GLOBAL_RNG, rules=("ps4.rng",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A, dtype=float)
     if not train:
         return A.copy(), None
@@ -80,7 +80,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 
 @mistake("dropout_forward", ONE_MASK_PER_ROW)
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A, dtype=float)
     if not train:
         return A.copy(), None
@@ -92,7 +92,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
                             "call): another draw (rng.binomial, rng.choice, ...) is valid "
                             "dropout but not reproducible against the contract",
          rules=("ps4.draws",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A)
     A = A if A.dtype.kind == "f" else A.astype(np.float64)
     if not 0 < keep_prob <= 1:
@@ -104,7 +104,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 
 @mistake("dropout_forward", DRAWS_IN_TEST_MODE, rules=("ps4.dropout.test-draws",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     A = np.asarray(A)
     A = A if A.dtype.kind == "f" else A.astype(np.float64)
     if not 0 < keep_prob <= 1:
@@ -116,7 +116,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 
 @correct("dropout_forward")
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     """np.where(mask, A / keep_prob, 0) on the uniform draw"""
     if isinstance(keep_prob, bool) or not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be in (0, 1], got keep_prob={keep_prob!r}")
@@ -135,7 +135,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 
 @correct("dropout_forward")
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     """a 0/1 mask in A's dtype, multiplied in, then divided by keep_prob"""
     A = np.asarray(A)
     dtype = A.dtype if A.dtype.kind == "f" else np.dtype(np.float64)
@@ -166,19 +166,19 @@ def dropout_backward(dout, mask, keep_prob):
 
 @mistake("dropout_backward", "the gradient is multiplied by keep_prob; inverted dropout "
                              "divides: dA = dout * mask / keep_prob")
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     return np.asarray(dout, dtype=float) * mask * keep_prob
 
 
 @mistake("dropout_backward", "the mask is not applied: dropped units get no gradient, "
                              "dA = dout * mask / keep_prob")
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     return np.asarray(dout, dtype=float) / keep_prob
 
 
 @mistake("dropout_backward", "the mask is inverted: the gradient flows through the KEPT "
                              "units (mask True), dA = dout * mask / keep_prob")
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     return np.asarray(dout, dtype=float) * (1 - np.asarray(mask, dtype=float)) / keep_prob
 
 
@@ -186,7 +186,7 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
                              "(astype(float)) promotes the product; keep dout's dtype",
          kind="dtype",
          rules=("ps4.dtype",))
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     if not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
     if np.shape(dout) != np.shape(mask):
@@ -195,7 +195,7 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 
 
 @correct("dropout_backward")
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     """np.where(mask, dout / keep_prob, 0)"""
     if not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be in (0, 1], got keep_prob={keep_prob}")
@@ -209,7 +209,7 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 
 
 @correct("dropout_backward")
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     """a scale array mask / keep_prob in dout's dtype, multiplied in"""
     dout = np.asarray(dout)
     dtype = dout.dtype if dout.dtype.kind == "f" else np.dtype(np.float64)
@@ -225,7 +225,7 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 
 @mistake("dropout_forward", "the mask must be the boolean array rng.random(A.shape) < keep_prob, "
                             "not 0/1 floats", rules=("ps4.dropout.bool-mask",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     out, mask = ref.dropout_forward(A, keep_prob, rng, train)
     return out, None if mask is None else mask.astype(out.dtype)
 
@@ -233,7 +233,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 @mistake("dropout_forward", "keep_prob outside (0, 1] must raise ValueError: 0 drops every unit "
                             "and divides by 0 (check_real_in(..., low_open=True))",
          rules=("ps4.dropout.keep-prob", "ps4.bad-input"))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     if train is not True and train is not False:
         raise ValueError(f"train must be True or False, got {train!r}")
     if train and not isinstance(rng, np.random.Generator):
@@ -250,7 +250,7 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 @mistake("dropout_forward", "in training mode rng must be a Generator: rng=None must raise "
                             "ValueError, not fall back to a fresh, unseeded generator",
          rules=("ps4.dropout.rng",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     if train is True and rng is None:
         rng = np.random.default_rng()
     return ref.dropout_forward(A, keep_prob, rng, train)
@@ -258,14 +258,14 @@ def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
 
 @mistake("dropout_forward", "train must be True or False: a string such as 'no' must raise "
                             "ValueError, not count as True", rules=("ps4.dropout.train-bool",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     return ref.dropout_forward(A, keep_prob, rng, bool(train))
 
 
 @mistake("dropout_backward", "a new mask was drawn: the backward pass uses the mask that the "
                              "forward pass returned, dA = dout * mask / keep_prob",
          rules=("ps4.dropout_backward.same-mask",))
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     dA = ref.dropout_backward(dout, mask, keep_prob)  # the reference's checks, and its dtype
     fresh = np.random.default_rng(0).random(dA.shape) < keep_prob
     return ref.dropout_backward(np.asarray(dout, dtype=dA.dtype), fresh, keep_prob)
@@ -274,7 +274,7 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 @mistake("dropout_backward", "mask=None (what test mode returns) must raise ValueError: there "
                              "is nothing to backpropagate through",
          rules=("ps4.dropout_backward.bad-input", "ps4.bad-input"))
-def dropout_backward(dout, mask, keep_prob):  # noqa: F811
+def dropout_backward(dout, mask, keep_prob):
     if mask is None:
         mask = np.ones(np.shape(dout), dtype=bool)
     return ref.dropout_backward(dout, mask, keep_prob)
@@ -283,6 +283,6 @@ def dropout_backward(dout, mask, keep_prob):  # noqa: F811
 @mistake("dropout_forward", "in test mode A itself comes back: the caller's array and your "
                             "output are one, so changing one changes the other; return A.copy()",
          kind="aliasing", rules=("ps4.dropout.test-copy",))
-def dropout_forward(A, keep_prob, rng, train=True):  # noqa: F811
+def dropout_forward(A, keep_prob, rng, train=True):
     out, mask = ref.dropout_forward(A, keep_prob, rng, train)
     return (A if not train and isinstance(A, np.ndarray) and A.dtype == out.dtype else out), mask

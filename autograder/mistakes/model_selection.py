@@ -1,7 +1,7 @@
 """Typical wrong (and correct, differently written) variants for the model_selection topic."""
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call other curriculum functions as ref.<name>)
+import reference as ref  # variants may call other curriculum functions as ref.<name>
 
 from ..cases import correct, mistake
 
@@ -23,7 +23,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):
 @mistake("train_val_test_split", "the sizes are truncated with int(); the contract rounds: "
                                  "m_test = round(test*m), m_val = round(val*m)",
          rules=("ps4.split.round",))
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     p = rng.permutation(m)
     m_test, m_val = int(test * m), int(val * m)
     return p[m_test + m_val:], p[m_test:m_test + m_val], p[:m_test]
@@ -31,7 +31,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 
 @mistake("train_val_test_split", "val is a fraction of all m samples, not of what is left "
                                  "after the test split: m_val = round(val*m)")
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     p = rng.permutation(m)
     m_test = round(test * m)
     m_val = round(val * (m - m_test))
@@ -41,7 +41,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 @mistake("train_val_test_split", "train overlaps val: train is what is left after BOTH the "
                                  "test and the val slices, p[m_test + m_val:]",
          rules=("ps4.split.partition",))
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     p = rng.permutation(m)
     m_test, m_val = round(test * m), round(val * m)
     return p[m_test:], p[m_test:m_test + m_val], p[:m_test]
@@ -49,7 +49,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 
 @mistake("train_val_test_split", "the arrays come back in the wrong order: return "
                                  "(train_idx, val_idx, test_idx)")
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     p = rng.permutation(m)
     m_test, m_val = round(test * m), round(val * m)
     return p[:m_test], p[m_test:m_test + m_val], p[m_test + m_val:]
@@ -58,7 +58,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 @mistake("train_val_test_split", "the shuffle is drawn differently: the contract draws "
                                  "p = rng.permutation(m), one call, so a seeded rng "
                                  "reproduces the split")
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     if not isinstance(m, int) or m < 1 or not 0 <= val <= 1 or not 0 <= test <= 1:
         raise ValueError("need an integer m >= 1 and val, test in [0, 1]")
     m_test, m_val = round(test * m), round(val * m)
@@ -69,7 +69,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 
 
 @correct("train_val_test_split")
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     """rng.shuffle of arange(m) (the same draw as permutation), then np.split"""
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"m must be an integer >= 1, got m={m!r}")
@@ -86,7 +86,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 
 
 @correct("train_val_test_split")
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     """boolean masks over the permutation; train sorted by np.setdiff1d"""
     if not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"m must be an integer >= 1, got {m!r}")
@@ -119,7 +119,7 @@ def kfold(m, k, rng=None):
 @mistake("kfold", "the extra samples go to the last fold; as in scikit-learn, the FIRST "
                   "m % k folds get m//k + 1 samples and the others m//k",
          rules=("ps4.kfold.sizes",))
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     order = np.arange(m) if rng is None else rng.permutation(m)
     size = m // k
     folds = []
@@ -131,7 +131,7 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 @mistake("kfold", "every fold takes ceil(m/k) samples, which leaves the last fold short; "
                   "the first m % k folds get m//k + 1 samples and the others m//k")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     order = np.arange(m) if rng is None else rng.permutation(m)
     size = -(-m // k)
     return [(np.concatenate([order[:j * size], order[(j + 1) * size:]]),
@@ -140,7 +140,7 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 @mistake("kfold", "the validation folds overlap (a slice's end is inclusive?): fold j is "
                   "order[start:stop], the next one starts at stop")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     order = np.arange(m) if rng is None else rng.permutation(m)
     sizes = np.full(k, m // k)
     sizes[:m % k] += 1
@@ -154,14 +154,14 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 @mistake("kfold", "the training indices include the validation fold: train_idx must hold "
                   "every index EXCEPT the fold's val_idx")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     order = np.arange(m) if rng is None else rng.permutation(m)
     return [(order.copy(), va) for va in np.array_split(order, k)]
 
 
 @mistake("kfold", "a new permutation is drawn for every fold, so the folds overlap and miss "
                   "samples: draw the order once, rng.permutation(m), then slice it")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     sizes = [m // k + (1 if j < m % k else 0) for j in range(k)]
     folds, start = [], 0
     for size in sizes:
@@ -174,7 +174,7 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 @mistake("kfold", "the rng is ignored: when an rng is given, shuffle the order once with "
                   "rng.permutation(m) before slicing the folds")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     if k < 2 or k > m:
         raise ValueError(f"k must be in [2, m], got k={k}, m={m}")
     return [(np.setdiff1d(np.arange(m), va), va) for va in np.array_split(np.arange(m), k)]
@@ -182,7 +182,7 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 @mistake("kfold", "the shuffle is drawn differently: the contract draws the order once with "
                   "rng.permutation(m), so a seeded rng reproduces the folds")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     if k < 2 or k > m:
         raise ValueError(f"k must be in [2, m], got k={k}, m={m}")
     order = np.arange(m) if rng is None else rng.choice(m, size=m, replace=False)
@@ -190,7 +190,7 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 
 @correct("kfold")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     """np.array_split of the order, train = concatenation of the other folds"""
     if not isinstance(k, (int, np.integer)) or k < 2:
         raise ValueError(f"k must be an integer >= 2, got k={k!r}")
@@ -202,7 +202,7 @@ def kfold(m, k, rng=None):  # noqa: F811
 
 
 @correct("kfold")
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     """a fold label per position, then boolean masks; explicit loop"""
     if k < 2:
         raise ValueError(f"k must be >= 2, got {k}")
@@ -237,28 +237,28 @@ def cross_validate(fit, score, X, y, k, rng=None):
 
 @mistake("cross_validate", "the model is fit on ALL the data, so it has seen the validation "
                            "fold: fit on X[train], y[train] of each fold")
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     return np.array([score(fit(X, y), X[va], y[va])
                      for tr, va in ref.kfold(len(y), k, rng)], dtype=float)
 
 
 @mistake("cross_validate", "the k scores are averaged: return all k validation scores, in "
                            "fold order, as an array of shape (k,)")
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     return float(np.mean([score(fit(X[tr], y[tr]), X[va], y[va])
                           for tr, va in ref.kfold(len(y), k, rng)]))
 
 
 @mistake("cross_validate", "train and validation are swapped: fit on the k-1 training folds, "
                            "score on the held-out fold")
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     return np.array([score(fit(X[va], y[va]), X[tr], y[tr])
                      for tr, va in ref.kfold(len(y), k, rng)], dtype=float)
 
 
 @mistake("cross_validate", "the folds come from a different order: pass the rng on to "
                            "kfold(m, k, rng) (one permutation), and use its folds in order")
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     if len(X) != len(y):
         raise ValueError("X and y must have the same number of samples")
     return np.array([score(fit(X[tr], y[tr]), X[va], y[va])
@@ -268,7 +268,7 @@ def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
 @mistake("cross_validate", "the scores are in reverse fold order: score fold 0 first, as "
                            "kfold returns them",
          rules=("ps4.cross_validate.fold-order",))
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     if len(X) != len(y):
         raise ValueError("X and y must have the same number of samples")
     return np.array([score(fit(X[tr], y[tr]), X[va], y[va])
@@ -276,7 +276,7 @@ def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
 
 
 @correct("cross_validate")
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     """explicit loop filling a preallocated array, with boolean train masks"""
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
@@ -292,7 +292,7 @@ def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
 
 
 @correct("cross_validate")
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     """folds by np.array_split of the same permutation, np.fromiter over a generator"""
     X, y = np.asarray(X), np.asarray(y)
     m = len(y)
@@ -326,7 +326,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):
 @mistake("grid_search", "on a tie the LAST best candidate wins (>= instead of >): keep the "
                         "first candidate with the highest mean score",
          rules=("ps4.grid_search.first-tie",))
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     import itertools
     folds = ref.kfold(len(y), k, rng)
     results, best, best_score = [], None, -np.inf
@@ -343,7 +343,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 @mistake("grid_search", "new folds are drawn for every candidate, so candidates are compared "
                         "on different splits: draw kfold(m, k, rng) once, before the loop",
          rules=("ps4.grid_search.same-folds",))
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     import itertools
     results = []
     for combo in itertools.product(*grid.values()):
@@ -359,7 +359,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
                         "keys (the first key varies slowest): use "
                         "itertools.product(*grid.values())",
          rules=("ps4.grid_search.order",))
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     import itertools
     folds = ref.kfold(len(y), k, rng)
     keys = list(grid)[::-1]
@@ -374,7 +374,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 @mistake("grid_search", "the fold scores are summed: each candidate's score is the MEAN "
                         "validation score (1/k) sum_j s_j")
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     import itertools
     folds = ref.kfold(len(y), k, rng)
     results = []
@@ -388,7 +388,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 @mistake("grid_search", "the candidates are scored on their training folds (or fit on all "
                         "the data): each candidate's score is its mean VALIDATION score")
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     import itertools
     folds = ref.kfold(len(y), k, rng)
     results = []
@@ -401,7 +401,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 
 @correct("grid_search")
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     """explicit running maximum with a strict > (the first wins ties), Python sums"""
     import itertools
     X, y = np.asarray(X), np.asarray(y)
@@ -424,7 +424,7 @@ def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
 
 
 @correct("grid_search")
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     """nested index arithmetic instead of itertools.product; np.argmax picks the first max"""
     if not isinstance(grid, dict):
         raise ValueError(f"grid must be a dict {{name: candidates}}, got {type(grid).__name__}")
@@ -468,7 +468,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):
 @mistake("early_stopping", "best_epoch is the argmin of the costs; it must be the last epoch "
                            "that IMPROVED (by more than min_delta), which can differ",
          rules=("ps4.early_stopping.best-epoch",))
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     costs = list(val_costs)
     best, waited, stop = np.inf, 0, len(costs) - 1
     for epoch, cost in enumerate(costs):
@@ -485,7 +485,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 @mistake("early_stopping", "an epoch that only ties the best (an improvement of exactly "
                            "min_delta, or none) counts as an improvement: use a strict "
                            "cost < best - min_delta")
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
         if cost <= best - min_delta:
@@ -499,7 +499,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 @mistake("early_stopping", "the patience counter is not reset after an improvement: count "
                            "the epochs without improvement IN A ROW")
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
         if cost < best - min_delta:
@@ -514,7 +514,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 @mistake("early_stopping", "each epoch is compared with the previous epoch; compare with the "
                            "BEST cost so far: improve when cost < best - min_delta",
          rules=("ps4.early_stopping.improves",))
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     prev, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
         if cost < prev - min_delta:
@@ -529,7 +529,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 @mistake("early_stopping", "best_epoch is not always stop_epoch - patience (e.g. when "
                            "training never stops): remember the epoch of the last improvement")
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     best, waited = np.inf, 0
     for epoch, cost in enumerate(val_costs):
         if cost < best - min_delta:
@@ -544,7 +544,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 @mistake("early_stopping", "when patience never runs out, stop_epoch is the LAST epoch, "
                            "len(val_costs) - 1 (epochs count from 0)",
          rules=("ps4.early_stopping.last-epoch",))
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
         if cost < best - min_delta:
@@ -557,7 +557,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 
 @correct("early_stopping")
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     """waiting time as epoch - best_epoch, with a while loop"""
     costs = np.asarray(val_costs, dtype=np.float64)
     if costs.ndim != 1 or costs.size == 0:
@@ -577,7 +577,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 
 @correct("early_stopping")
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     """a for loop over Python floats with a countdown of the remaining patience"""
     costs = [float(c) for c in val_costs]
     if not costs:
@@ -602,7 +602,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 @mistake("train_val_test_split", "the indices are not shuffled (arange(m) cut in order): shuffle "
                                  "first, p = rng.permutation(m), so that the three sets come "
                                  "from the same distribution", rules=("ps4.split.shuffle",))
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     _, val_idx, test_idx = ref.train_val_test_split(m, rng, val, test)  # checks, one draw
     p, m_test, m_val = np.arange(m), len(test_idx), len(val_idx)
     return p[m_test + m_val:], p[m_test:m_test + m_val], p[:m_test]
@@ -611,7 +611,7 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 @mistake("train_val_test_split", "val and test that leave no room (round(val*m) + "
                                  "round(test*m) > m) must raise ValueError, not return "
                                  "short sets", rules=("ps4.split.bad-input", "ps4.bad-input"))
-def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
+def train_val_test_split(m, rng, val=0.2, test=0.2):
     m_test, m_val = round(test * m), round(val * m)
     if m_test + m_val <= m:
         return ref.train_val_test_split(m, rng, val, test)
@@ -621,21 +621,21 @@ def train_val_test_split(m, rng, val=0.2, test=0.2):  # noqa: F811
 
 @mistake("kfold", "k > m must raise ValueError: some folds would be empty (2 <= k <= m)",
          rules=("ps4.kfold.bad-input", "ps4.bad-input"))
-def kfold(m, k, rng=None):  # noqa: F811
+def kfold(m, k, rng=None):
     order = np.arange(m) if rng is None else rng.permutation(m)
     folds = np.array_split(order, k)
     return [(np.concatenate(folds[:j] + folds[j + 1:]), fold) for j, fold in enumerate(folds)]
 
 
 @mistake("cross_validate", SCORES_NOT_AN_ARRAY, rules=("ps4.cross_validate.array",))
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     return [float(s) for s in ref.cross_validate(fit, score, X, y, k, rng)]
 
 
 @mistake("cross_validate", "X and y with different numbers of rows must raise ValueError "
                            "naming both shapes, not be cut to len(y)",
          rules=("ps4.cross_validate.bad-input", "ps4.bad-input"))
-def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
+def cross_validate(fit, score, X, y, k, rng=None):
     X, y = np.asarray(X), np.asarray(y)
     return np.array([score(fit(X[tr], y[tr]), X[va], y[va])
                      for tr, va in ref.kfold(len(y), k, rng)], dtype=float)
@@ -644,14 +644,14 @@ def cross_validate(fit, score, X, y, k, rng=None):  # noqa: F811
 @mistake("grid_search", "grid must be a dict {name: list of candidates}: a list of pairs must "
                         "raise ValueError, not be turned into a dict",
          rules=("ps4.grid_search.bad-input", "ps4.bad-input"))
-def grid_search(fit, score, X, y, grid, k, rng=None):  # noqa: F811
+def grid_search(fit, score, X, y, grid, k, rng=None):
     return ref.grid_search(fit, score, X, y, dict(grid), k, rng)
 
 
 @mistake("early_stopping", "a NaN cost counted as an improvement (not cost >= best is True for "
                            "NaN): test cost < best - min_delta, which is False for NaN",
          rules=("ps4.early_stopping.nan",))
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     ref.early_stopping(val_costs, patience, min_delta)  # the reference's checks
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
@@ -666,7 +666,7 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 @mistake("early_stopping", "patience must be an integer >= 1: patience = 0 must raise "
                            "ValueError", rules=("ps4.early_stopping.bad-input", "ps4.bad-input"))
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     ref.early_stopping(val_costs, 1, min_delta)  # the reference's other checks
     best, best_epoch, waited = np.inf, 0, 0
     for epoch, cost in enumerate(val_costs):
@@ -681,6 +681,6 @@ def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
 
 @mistake("early_stopping", "stop_epoch and best_epoch must be ints (epoch numbers), not floats",
          rules=("ps4.early_stopping.ints",))
-def early_stopping(val_costs, patience, min_delta=0.0):  # noqa: F811
+def early_stopping(val_costs, patience, min_delta=0.0):
     stop_epoch, best_epoch = ref.early_stopping(val_costs, patience, min_delta)
     return float(stop_epoch), float(best_epoch)

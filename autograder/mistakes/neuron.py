@@ -5,10 +5,9 @@ value, so they may name a submission that fails only on dtype.
 """
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call ref.<name>)
+import reference as ref  # variants may call ref.<name>
 
 from ..cases import correct, mistake
-
 
 # ---------------------------------------------------------------- neuron_forward
 
@@ -20,32 +19,32 @@ def neuron_forward(X, w, b):
 
 
 @mistake("neuron_forward", "the sigmoid is missing: y_hat = sigma(z), not z = X w + b")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     return X @ w + b
 
 
 @mistake("neuron_forward", "X.T where X belongs: rows of X are samples, so z = X @ w + b")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     return np.exp(-np.logaddexp(0, -(X.T @ w + b)))
 
 
 @mistake("neuron_forward", "the bias is subtracted: z = X w + b")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     return np.exp(-np.logaddexp(0, -(X @ w - b)))
 
 
 @mistake("neuron_forward", "the sign of z is flipped: y_hat = sigma(X w + b) = 1/(1+e^{-z})")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     return np.exp(-np.logaddexp(0, X @ w + b))
 
 
 @mistake("neuron_forward", "b is added after the sigmoid: it belongs inside, z = X w + b")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     return np.exp(-np.logaddexp(0, -(X @ w))) + b
 
 
 @correct("neuron_forward")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     """einsum for X w, and sigma(z) = (1 + tanh(z/2)) / 2."""
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -58,7 +57,7 @@ def neuron_forward(X, w, b):  # noqa: F811
 
 
 @correct("neuron_forward")
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     """one sample at a time, with a stable two-branch sigmoid."""
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -82,40 +81,40 @@ def neuron_cost(X, y, w, b):
 
 
 @mistake("neuron_cost", "J is m times too large: it is the mean of the losses, (1/m) sum L")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     return ref.bce_cost(ref.neuron_forward(X, w, b), y) * X.shape[0]
 
 
 @mistake("neuron_cost", "the sign is missing: J = -(1/m) sum (y log y_hat + (1-y) log(1-y_hat))")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     return -ref.bce_cost(ref.neuron_forward(X, w, b), y)
 
 
 @mistake("neuron_cost", "the (1-y) log(1-y_hat) term is missing: samples with y = 0 count too")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     p = np.clip(ref.neuron_forward(X, w, b), 1e-12, 1 - 1e-12)
     return -np.mean(y * np.log(p))
 
 
 @mistake("neuron_cost", "y and 1-y are swapped: log(y_hat) goes with y = 1")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     return ref.bce_cost(ref.neuron_forward(X, w, b), 1 - y)
 
 
 @mistake("neuron_cost", "that is the squared error; the neuron's cost J is the cross-entropy")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     return np.mean((ref.neuron_forward(X, w, b) - y) ** 2) / 2
 
 
 @mistake("neuron_cost", "y_hat is not clipped: log(0) makes J infinite once sigma saturates "
                         "to exactly 0 or 1; clip to [eps, 1-eps] (or use bce_cost)")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     a = ref.neuron_forward(X, w, b)
     return -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
 
 
 @correct("neuron_cost")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     """bce_cost of neuron_forward."""
     X = np.asarray(X)
     if np.shape(y) != (X.shape[0],):
@@ -124,7 +123,7 @@ def neuron_cost(X, y, w, b):  # noqa: F811
 
 
 @correct("neuron_cost")
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     """exact J from the logits: mean of max(z,0) - z y + log(1+e^-|z|)."""
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -151,14 +150,14 @@ def neuron_gradients(X, y, w, b):
 
 @mistake("neuron_gradients", "your gradient is off by a factor of m: did you forget to average "
                              "over the batch? dw = X.T @ dz / m and db = mean(dz)")
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     dz = np.exp(-np.logaddexp(0, -(X @ w + b))) - y
     return X.T @ dz, np.sum(dz)
 
 
 @mistake("neuron_gradients", "db is summed instead of averaged: db = (1/m) sum dz = mean(dz)",
          rules=("ps1.neuron_gradients.mean",))
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     dz = np.exp(-np.logaddexp(0, -(X @ w + b))) - y
     return X.T @ dz / X.shape[0], np.sum(dz)
 
@@ -166,19 +165,19 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
 @mistake("neuron_gradients", "X where X.T belongs (wrong orientation): rows of X are samples, "
                              "so dw = X.T @ dz / m has shape (n,)",
          rules=("ps1.neuron_gradients.orientation",))
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     dz = np.exp(-np.logaddexp(0, -(X @ w + b))) - y
     return X @ dz / X.shape[0], np.mean(dz)
 
 
 @mistake("neuron_gradients", "the sign is flipped: dz = y_hat - y, not y - y_hat")
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     dz = y - np.exp(-np.logaddexp(0, -(X @ w + b)))
     return X.T @ dz / X.shape[0], np.mean(dz)
 
 
 @mistake("neuron_gradients", "dz uses z instead of y_hat = sigma(z): dz = sigma(X w + b) - y")
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     dz = X @ w + b - y
     return X.T @ dz / X.shape[0], np.mean(dz)
 
@@ -186,14 +185,14 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
 @mistake("neuron_gradients", "an extra sigma'(z) factor: with cross-entropy, dJ/dz = y_hat - y "
                              "(the sigma' cancels); y_hat(1-y_hat)(y_hat-y) is the squared-error "
                              "gradient")
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     a = np.exp(-np.logaddexp(0, -(X @ w + b)))
     dz = (a - y) * a * (1 - a)
     return X.T @ dz / X.shape[0], np.mean(dz)
 
 
 @correct("neuron_gradients")
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     """einsum for X^T dz and sum(dz)/m for db."""
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -208,7 +207,7 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
 
 
 @correct("neuron_gradients")
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     """accumulates dz_i x_i over the samples in a loop, then divides by m."""
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -238,33 +237,33 @@ def predict(X, w, b, threshold=0.5):
 
 @mistake("predict", "a y_hat exactly at the threshold is class 1: use >=, not >",
          rules=("ps1.predict.at-threshold",))
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     return (np.exp(-np.logaddexp(0, -(X @ w + b))) > threshold).astype(int)
 
 
 @mistake("predict", "the threshold argument is ignored (0.5 is only its default)")
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     return (np.exp(-np.logaddexp(0, -(X @ w + b))) >= 0.5).astype(int)
 
 
 @mistake("predict", "the threshold applies to y_hat = sigma(z), not to z")
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     return (X @ w + b >= threshold).astype(int)
 
 
 @mistake("predict", "np.round(y_hat) ignores the threshold, rounds 0.5 down to 0 and returns "
                     "floats; compare y_hat >= threshold and cast to int")
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     return np.round(np.exp(-np.logaddexp(0, -(X @ w + b))))
 
 
 @mistake("predict", "the labels are inverted: 1 where y_hat >= threshold, 0 elsewhere")
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     return (np.exp(-np.logaddexp(0, -(X @ w + b))) < threshold).astype(int)
 
 
 @correct("predict")
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     """np.where on neuron_forward."""
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
@@ -272,7 +271,7 @@ def predict(X, w, b, threshold=0.5):  # noqa: F811
 
 
 @correct("predict")
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     """a Python loop over the predictions."""
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must lie in [0, 1], got {threshold!r}")
@@ -284,14 +283,14 @@ def predict(X, w, b, threshold=0.5):  # noqa: F811
 
 @mistake("neuron_forward", "X must be 2-d, (m, n): a 1-d X must raise ValueError, not be "
                            "taken for one sample", rules=("ps1.neuron.shapes",))
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     X = np.asarray(X)
     return ref.neuron_forward(X[None, :] if X.ndim == 1 else X, w, b)
 
 
 @mistake("neuron_forward", "a NumPy float64 bias turns float32 X @ w into float64: add float(b)",
          kind="dtype", rules=("ps1.neuron.float64-bias",))
-def neuron_forward(X, w, b):  # noqa: F811
+def neuron_forward(X, w, b):
     dtype = ref.neuron_forward(X, w, b).dtype  # the reference's checks
     X, w = np.asarray(X, dtype=dtype), np.asarray(w, dtype=dtype)
     return ref.sigmoid(X @ w + b)
@@ -299,7 +298,7 @@ def neuron_forward(X, w, b):  # noqa: F811
 
 @mistake("neuron_cost", "labels other than 0 and 1 must raise ValueError (check_data helps)",
          rules=("ps1.neuron.labels",))
-def neuron_cost(X, y, w, b):  # noqa: F811
+def neuron_cost(X, y, w, b):
     y_hat = ref.neuron_forward(X, w, b)
     y = np.asarray(y, dtype=y_hat.dtype)
     if y.shape != y_hat.shape:
@@ -311,7 +310,7 @@ def neuron_cost(X, y, w, b):  # noqa: F811
 @mistake("neuron_gradients", "dz = bce_grad * sigmoid_grad divides by y_hat(1 - y_hat), which is 0 "
                              "for a saturated neuron: compute dz = y_hat - y directly",
          rules=("ps1.neuron_gradients.saturated",))
-def neuron_gradients(X, y, w, b):  # noqa: F811
+def neuron_gradients(X, y, w, b):
     dw, db = ref.neuron_gradients(X, y, w, b)  # the reference's checks, and its dtype
     X, y = np.asarray(X, dtype=dw.dtype), np.asarray(y, dtype=dw.dtype)
     z = X @ np.asarray(w, dtype=dw.dtype) + float(b)
@@ -321,5 +320,5 @@ def neuron_gradients(X, y, w, b):  # noqa: F811
 
 @mistake("predict", "a threshold outside [0, 1] must raise ValueError: y_hat is a probability",
          rules=("ps1.predict.threshold-range",))
-def predict(X, w, b, threshold=0.5):  # noqa: F811
+def predict(X, w, b, threshold=0.5):
     return (ref.neuron_forward(X, w, b) >= threshold).astype(int)

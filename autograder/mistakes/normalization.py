@@ -7,7 +7,7 @@ reference's cache (a student's own cache format does not change the numbers).
 """
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call ref.<name>)
+import reference as ref  # variants may call ref.<name>
 
 from ..cases import correct, mistake
 
@@ -28,7 +28,7 @@ def standardize_fit(X):
 @mistake("standardize_fit", "a constant column keeps sigma = 0, so standardizing divides by "
                             "zero (inf/nan): give constant columns sigma = 1",
          rules=("ps5.standardize_fit.constant",))
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     return X.mean(axis=0), X.std(axis=0)
@@ -36,7 +36,7 @@ def standardize_fit(X):  # noqa: F811
 
 @mistake("standardize_fit", "sigma is the variance, not the standard deviation (the slide's "
                             "x/sigma^2 slip): sigma = sqrt(mean((x - mu)^2))")
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     sigma = X.var(axis=0)
@@ -46,7 +46,7 @@ def standardize_fit(X):  # noqa: F811
 
 @mistake("standardize_fit", "the statistics are per row (axis=1), one per sample: "
                             "standardization needs one mean and std per feature, axis=0")
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     sigma = X.std(axis=1)
@@ -57,7 +57,7 @@ def standardize_fit(X):  # noqa: F811
 @mistake("standardize_fit", "one mean and std for the whole matrix: compute them per column "
                             "with axis=0, giving arrays of shape (n,)",
          rules=("ps5.standardize_fit.per-column",))
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     sigma = X.std()
@@ -67,7 +67,7 @@ def standardize_fit(X):  # noqa: F811
 @mistake("standardize_fit", "float32 input came back as float64: compute in the input's dtype",
          kind="dtype",
          rules=("ps5.dtype",))
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     X = np.asarray(X, dtype=np.float64)
     sigma = X.std(axis=0)
     sigma[np.ptp(X, axis=0) == 0] = 1
@@ -75,7 +75,7 @@ def standardize_fit(X):  # noqa: F811
 
 
 @correct("standardize_fit")
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     """explicit sums: mu = sum(x)/m, sigma = sqrt(sum((x-mu)^2)/m), np.where on max == min"""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] < 1:
@@ -88,7 +88,7 @@ def standardize_fit(X):  # noqa: F811
 
 
 @correct("standardize_fit")
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     """a loop over the columns, with max == min for the constant test"""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] == 0:
@@ -116,7 +116,7 @@ def standardize_apply(X, mu, sigma):
 @mistake("standardize_apply", "mu and sigma were ignored and recomputed from X: every set "
                               "(validation, test) must be standardized with the TRAINING "
                               "statistics that are passed in")
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     s = X.std(axis=0)
@@ -125,14 +125,14 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 
 
 @mistake("standardize_apply", "mu was not subtracted: standardize with (x - mu)/sigma")
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     return X / sigma
 
 
 @mistake("standardize_apply", "multiplied by sigma: standardizing divides, (x - mu)/sigma")
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     return (X - mu) * sigma
@@ -140,13 +140,13 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 
 @mistake("standardize_apply", "float32 input came back as float64: compute in the input's dtype",
          kind="dtype")
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     X = np.asarray(X, dtype=np.float64)
     return (X - np.asarray(mu, dtype=np.float64)) / np.asarray(sigma, dtype=np.float64)
 
 
 @correct("standardize_apply")
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     """multiply by the reciprocal of sigma, computed in X's dtype"""
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
@@ -160,7 +160,7 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 
 
 @correct("standardize_apply")
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     """a copy of X, standardized column by column in place"""
     out = np.array(X, dtype=None, copy=True)
     if out.dtype.kind != "f":
@@ -201,7 +201,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 @mistake("batchnorm_forward", "eps is outside the square root: x_hat = (x - mu)/sqrt(var + eps), "
                               "not (x - mu)/(sqrt(var) + eps)",
          rules=("ps5.batchnorm.eps-inside",))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
     d = x.shape[1]
@@ -220,7 +220,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 @mistake("batchnorm_forward", "momentum weighs the wrong term: the running stats keep "
                               "momentum of the OLD value, r = momentum*r + (1-momentum)*batch",
          rules=("ps5.batchnorm.momentum",))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
     d = x.shape[1]
@@ -240,7 +240,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
                               "statistics: at test time use the running mean and variance, "
                               "leave them unchanged and return cache=None",
          rules=("ps5.batchnorm.test-mode",))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
     d = x.shape[1]
@@ -256,7 +256,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 @mistake("batchnorm_forward", "the state dict passed in was changed in place: build and "
                               "return a NEW dict (and new arrays) for state_new", kind="purity",
          rules=("ps5.batchnorm.state-unchanged",))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     out, cache, new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     state["running_mean"] = new["running_mean"]
     state["running_var"] = new["running_var"]
@@ -267,7 +267,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
                               "variance (PyTorch's choice): in this course both the "
                               "normalization and the running variance use the biased "
                               "mean((x - mu)^2)")
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     out, cache, new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     if train and np.shape(x)[0] > 1:
         xa = np.asarray(x)
@@ -279,7 +279,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 @mistake("batchnorm_forward", "float32 input came back as float64: compute in the input's dtype",
          kind="dtype")
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     x = np.asarray(x, dtype=np.float64)
     st = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
     return ref.batchnorm_forward(x, np.asarray(gamma, dtype=np.float64),
@@ -287,7 +287,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @correct("batchnorm_forward")
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     """explicit sums over the batch, a tuple cache holding x - mu and var"""
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -318,7 +318,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 
 
 @correct("batchnorm_forward")
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     """one code path: pick the statistics first, running stats as lerp toward the batch"""
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -363,7 +363,7 @@ def batchnorm_backward(dout, cache):
 
 @mistake("batchnorm_backward", "dx misses the variance term: besides subtracting the mean of "
                                "dx_hat, also subtract x_hat * mean(dx_hat * x_hat)")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dout = np.asarray(dout)
     dx_hat = dout * cache["gamma"]
     dx = cache["inv_std"] * (dx_hat - dx_hat.mean(axis=0))
@@ -373,7 +373,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 @mistake("batchnorm_backward", "the variance's derivative uses m-1 (an unbiased variance): "
                                "batch norm's variance is the biased mean((x - mu)^2), "
                                "so dvar/dx = 2(x - mu)/m")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dout = np.asarray(dout)
     x_hat, inv_std = cache["x_hat"], cache["inv_std"]
     m = dout.shape[0]
@@ -385,7 +385,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 @mistake("batchnorm_backward", "dx_hat = dout * gamma: the gradient through out = gamma*x_hat "
                                "+ beta must be multiplied by gamma")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dout = np.asarray(dout)
     x_hat, inv_std = cache["x_hat"], cache["inv_std"]
     m = dout.shape[0]
@@ -396,7 +396,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 @mistake("batchnorm_backward", "dgamma and dbeta are summed over the wrong axis: sum over the "
                                "samples (axis=0), giving one value per feature, shape (d,)",
          rules=("ps5.batchnorm_backward.shapes",))
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dout = np.asarray(dout)
     x_hat = cache["x_hat"]
     dx = ref.batchnorm_backward(dout, cache)[0]
@@ -405,7 +405,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 @mistake("batchnorm_backward", "dgamma and dbeta are averaged over the batch: they are sums "
                                "over the samples, sum_i dout^(i) x_hat^(i) and sum_i dout^(i)")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dout = np.asarray(dout)
     dx = ref.batchnorm_backward(dout, cache)[0]
     return dx, (dout * cache["x_hat"]).mean(axis=0), dout.mean(axis=0)
@@ -413,7 +413,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 @mistake("batchnorm_backward", "dgamma and dbeta are swapped: dgamma = sum(dout * x_hat), "
                                "dbeta = sum(dout)")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, cache)
     return dx, dbeta, dgamma
 
@@ -421,7 +421,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 @mistake("batchnorm_backward", "dout was changed in place: work on a copy "
                                "(dx_hat = dout * gamma, not dout *= gamma)", kind="purity",
          rules=("ps5.purity",))
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, cache)
     dout *= cache["gamma"]
     return dx, dgamma, dbeta
@@ -429,13 +429,13 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 @mistake("batchnorm_backward", "float32 input came back as float64: compute in dout's dtype",
          kind="dtype")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     c = {k: np.asarray(v, dtype=np.float64) for k, v in cache.items()}
     return ref.batchnorm_backward(np.asarray(dout, dtype=np.float64), c)
 
 
 @correct("batchnorm_backward")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     """staged backprop through the graph (CS231n style): dvar, then dmu, then dx"""
     dout = np.asarray(dout)
     if dout.dtype.kind != "f":
@@ -455,7 +455,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 
 
 @correct("batchnorm_backward")
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     """the mean form: dx = inv_std (dx_hat - mean(dx_hat) - x_hat mean(dx_hat x_hat))"""
     dout = np.asarray(dout)
     if dout.dtype.kind != "f":
@@ -475,7 +475,7 @@ def batchnorm_backward(dout, cache):  # noqa: F811
                             "computed std a tiny non-zero number (1e-16): detect it exactly, by "
                             "max == min (np.ptp(X, axis=0) == 0), and give it sigma = 1",
          rules=("ps5.standardize_fit.exact-constant",))
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     mu, _ = ref.standardize_fit(X)  # the reference's checks, and its dtype
     sigma = np.asarray(X, dtype=mu.dtype).std(axis=0)
     return mu, np.where(sigma == 0, 1, sigma).astype(mu.dtype)
@@ -484,7 +484,7 @@ def standardize_fit(X):  # noqa: F811
 @mistake("standardize_fit", "X must be 2-D with at least one row: a 1-d X must raise ValueError, "
                             "not be taken as one feature",
          rules=("ps5.standardize_fit.bad-input", "ps5.bad-input"))
-def standardize_fit(X):  # noqa: F811
+def standardize_fit(X):
     X = np.asarray(X)
     X = X if X.dtype.kind == "f" else X.astype(np.float64)
     sigma = np.where(np.ptp(X, axis=0) == 0, 1, X.std(axis=0))
@@ -494,7 +494,7 @@ def standardize_fit(X):  # noqa: F811
 @mistake("standardize_apply", "float64 mu and sigma turned float32 X into float64: cast the "
                               "statistics to X's dtype first", kind="dtype",
          rules=("ps5.standardize_apply.float64-stats",))
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     dtype = ref.standardize_apply(X, mu, sigma).dtype  # the reference's checks, and its dtype
     return (np.asarray(X, dtype=dtype) - np.asarray(mu)) / np.asarray(sigma)
 
@@ -502,7 +502,7 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 @mistake("standardize_apply", "a sigma of 0 must raise ValueError (standardize_fit gives a "
                               "constant column sigma = 1), not divide by zero",
          rules=("ps5.standardize_apply.bad-input", "ps5.bad-input"))
-def standardize_apply(X, mu, sigma):  # noqa: F811
+def standardize_apply(X, mu, sigma):
     ones = np.ones(np.shape(sigma))
     dtype = ref.standardize_apply(X, mu, ones).dtype  # the reference's other checks
     X, mu, sigma = (np.asarray(a, dtype=dtype) for a in (X, mu, sigma))
@@ -513,7 +513,7 @@ def standardize_apply(X, mu, sigma):  # noqa: F811
 @mistake("batchnorm_forward", "in test mode the running statistics must come back unchanged: "
                               "only a training step updates them",
          rules=("ps5.batchnorm.test-unchanged",))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     out, cache, state_new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     if not train:
         state_new = ref.batchnorm_forward(x, gamma, beta, state, True, momentum, eps)[2]
@@ -523,7 +523,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 @mistake("batchnorm_forward", "float64 gamma and beta turned float32 x into float64: cast gamma, "
                               "beta and the running statistics to x's dtype", kind="dtype",
          rules=("ps5.batchnorm.float64-params",))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     out, cache, state_new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     if train:
         out = np.asarray(gamma) * cache["x_hat"] + np.asarray(beta)
@@ -534,7 +534,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
                               "momentum weighs the old running value, eps keeps the square "
                               "root positive",
          rules=("ps5.batchnorm.bad-input", "ps5.bad-input"))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     out = ref.batchnorm_forward(x, gamma, beta, state, train)[0]  # other checks, dtype
     x = np.asarray(x, dtype=out.dtype)
     r_mu, r_var = (np.asarray(state.get(k, np.zeros(x.shape[1])), dtype=out.dtype)
@@ -557,7 +557,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
                               "a state with one of them must raise ValueError, not have the "
                               "other filled with zeros",
          rules=("ps5.batchnorm.state-keys", "ps5.bad-input"))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     if isinstance(state, dict) and len(state) == 1:
         d = np.shape(gamma)[0]
         state = {"running_mean": state.get("running_mean", np.zeros(d)),
@@ -568,7 +568,7 @@ def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5)
 @mistake("batchnorm_backward", "dout of another shape than the cached batch must raise "
                                "ValueError, not be broadcast",
          rules=("ps5.batchnorm_backward.bad-input", "ps5.bad-input"))
-def batchnorm_backward(dout, cache):  # noqa: F811
+def batchnorm_backward(dout, cache):
     if isinstance(cache, dict) and np.ndim(dout) == 2:
         dout = np.broadcast_to(dout, np.shape(cache["x_hat"])).copy()
     return ref.batchnorm_backward(dout, cache)
@@ -577,6 +577,6 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 @mistake("batchnorm_forward", "in test mode the state dict you were given comes back as "
                               "state_new: return copies of the running statistics",
          kind="aliasing", rules=("ps5.batchnorm.test-copies", "ps5.new-arrays"))
-def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+def batchnorm_forward(x, gamma, beta, state, train=True, momentum=0.9, eps=1e-5):
     out, cache, new = ref.batchnorm_forward(x, gamma, beta, state, train, momentum, eps)
     return out, cache, (new if train else state)

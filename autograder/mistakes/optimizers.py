@@ -12,7 +12,7 @@ input as the contract asks (``lr <= 0``, ``w``/``dw`` shapes) and keep the dtype
 """
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call ref.<name>)
+import reference as ref  # variants may call ref.<name>
 
 from ..cases import correct, mistake
 
@@ -27,7 +27,7 @@ MUTATES = ("functional update: your step writes into the {what} it was given ({h
 @mistake("sgd", "float32 input came back as float64: compute in w's dtype "
                 "(do not convert with np.array(w, dtype=float))", kind="dtype",
          rules=("ps3.dtype",))
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     return np.array(w, dtype=np.float64) - lr * np.array(dw, dtype=np.float64), {}
 
 
@@ -37,26 +37,26 @@ def sgd(w, dw, state, lr):
 
 
 @mistake("sgd", "the learning rate is missing: the step is w - lr*dw, not w - dw")
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     return w - dw, {}
 
 
 @mistake("sgd", "sgd must return a pair (w_new, state_new), e.g. (w - lr*dw, {}), "
                 "not only w_new")
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     return w - lr * dw
 
 
 @mistake("sgd", MUTATES.format(what="array w", how="w -= lr*dw changes the caller's w"),
          kind="purity",
          rules=("ps3.purity",))
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     w -= lr * dw
     return w, state
 
 
 @correct("sgd")
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     """np.multiply / np.subtract with out= into fresh arrays"""
     ref.sgd(w, dw, state, lr)  # the contract's checks
     w = np.asarray(w)
@@ -71,7 +71,7 @@ def sgd(w, dw, state, lr):  # noqa: F811
 
 
 @correct("sgd")
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     """in-place subtraction on a copy of w"""
     ref.sgd(w, dw, state, lr)  # the contract's checks
     if lr <= 0:
@@ -88,7 +88,7 @@ def sgd(w, dw, state, lr):  # noqa: F811
 @mistake("momentum", "float32 input came back as float64: a fresh v made with "
                      "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype",
          rules=("ps3.dtype",))
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros(np.shape(w))) + (1 - beta) * dw
     return w - lr * v, {"v": v}
 
@@ -103,33 +103,33 @@ def momentum(w, dw, state, lr, beta=0.9):
 
 @mistake("momentum", "(1-beta) sits on the wrong term: v = beta*v + (1-beta)*dw, "
                      "not (1-beta)*v + beta*dw")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     v = (1 - beta) * state.get("v", np.zeros_like(w)) + beta * dw
     return w - lr * v, {"v": v}
 
 
 @mistake("momentum", "the update goes uphill: w - lr*v, not w + lr*v")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w + lr * v, {"v": v}
 
 
 @mistake("momentum", "the incoming state is ignored: v must continue from state['v'] "
                      "(zeros only when state is {}), otherwise there is no momentum")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     v = (1 - beta) * dw
     return w - lr * v, {"v": v}
 
 
 @mistake("momentum", "the step uses the old v: update v = beta*v + (1-beta)*dw first, "
                      "then step with the new v")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     v_old = state.get("v", np.zeros_like(w))
     return w - lr * v_old, {"v": beta * v_old + (1 - beta) * dw}
 
 
 @mistake("momentum", "beta is hard-coded to 0.9: use the beta argument")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     v = 0.9 * state.get("v", np.zeros_like(w)) + 0.1 * dw
     return w - lr * v, {"v": v}
 
@@ -138,13 +138,13 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
                                     how="state['v'] = ... changes the caller's state"),
          kind="purity",
          rules=("ps3.purity",))
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     state["v"] = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w - lr * state["v"], state
 
 
 @correct("momentum")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     """v = dw + beta*(v - dw), the same moving average rearranged"""
     ref.momentum(w, dw, state, lr, beta)  # the contract's checks
     w = np.asarray(w)
@@ -160,7 +160,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @correct("momentum")
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     """a copied state dict, updated in place (only the copies)"""
     ref.momentum(w, dw, state, lr, beta)  # the contract's checks
     if lr <= 0:
@@ -180,7 +180,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 @mistake("nesterov", "float32 input came back as float64: a fresh v made with "
                      "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros(np.shape(w))) + dw
     return w - lr * (dw + beta * v), {"v": v}
 
@@ -194,7 +194,7 @@ def nesterov(w, dw, state, lr, beta=0.9):
 
 @mistake("nesterov", "wrong look-ahead: the step is dw + beta*v (beta times the new v), "
                      "not dw + v")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + dw
     return w - lr * (dw + v), {"v": v}
 
@@ -202,7 +202,7 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 @mistake("nesterov", "this is CS231n's form (v = beta*v - lr*dw, w += -beta*v_prev + "
                      "(1+beta)*v), where v holds -lr times the velocity; the contract is "
                      "PyTorch's: v = beta*v + dw, w - lr*(dw + beta*v)")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v_prev = state.get("v", np.zeros_like(w))
     v = beta * v_prev - lr * dw
     return w - beta * v_prev + (1 + beta) * v, {"v": v}
@@ -211,20 +211,20 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 @mistake("nesterov", "Nesterov here is PyTorch's form v = beta*v + dw, without the (1-beta) "
                      "factor of the lecture's momentum",
          rules=("ps3.nesterov.no-damping",))
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + (1 - beta) * dw
     return w - lr * (dw + beta * v), {"v": v}
 
 
 @mistake("nesterov", "the update goes uphill: w - lr*(dw + beta*v), not w + lr*(...)")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + dw
     return w + lr * (dw + beta * v), {"v": v}
 
 
 @mistake("nesterov", "the incoming state is ignored: v must continue from state['v'] "
                      "(zeros only when state is {})")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v = dw
     return w - lr * (dw + beta * v), {"v": v}
 
@@ -232,14 +232,14 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 @mistake("nesterov", MUTATES.format(what="array w", how="w -= ... changes the caller's w"),
          kind="purity",
          rules=("ps3.purity",))
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     v = beta * state.get("v", np.zeros_like(w)) + dw
     w -= lr * (dw + beta * v)
     return w, {"v": v}
 
 
 @correct("nesterov")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     """the step expanded in the old v: w - lr*((1+beta)*dw + beta^2*v_old)"""
     ref.nesterov(w, dw, state, lr, beta)  # the contract's checks
     w = np.asarray(w)
@@ -255,7 +255,7 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 
 @correct("nesterov")
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     """np.multiply / np.add with out= into fresh arrays"""
     ref.nesterov(w, dw, state, lr, beta)  # the contract's checks
     if lr <= 0:
@@ -276,7 +276,7 @@ def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 @mistake("adagrad", "float32 input came back as float64: a fresh G made with "
                     "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     G = state.get("G", np.zeros(np.shape(w))) + dw ** 2
     return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
 
@@ -289,14 +289,14 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):
 
 
 @mistake("adagrad", "the square root is missing: divide by sqrt(G) + eps, not G + eps")
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     G = state.get("G", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / (G + eps), {"G": G}
 
 
 @mistake("adagrad", "the squares are summed over all elements: G is per coordinate, "
                     "G = G + dw**2 elementwise, not G + sum(dw**2)")
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     G = state.get("G", np.zeros_like(w)) + np.sum(dw ** 2)
     return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
 
@@ -304,7 +304,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 @mistake("adagrad", "eps is inside the square root: the denominator is sqrt(G) + eps, "
                     "not sqrt(G + eps)",
          rules=("ps3.adagrad.eps-outside",))
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     G = state.get("G", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / np.sqrt(G + eps), {"G": G}
 
@@ -312,7 +312,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 @mistake("adagrad", "eps is missing: a zero gradient from a fresh state gives 0/0 = nan; "
                     "divide by sqrt(G) + eps",
          rules=("ps3.zero-gradient",))
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     G = state.get("G", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / np.sqrt(G), {"G": G}
 
@@ -321,14 +321,14 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
                                    how="G += dw**2 adds into the caller's state['G']"),
          kind="purity",
          rules=("ps3.purity",))
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     G = state["G"] if "G" in state else np.zeros_like(w)
     G += dw ** 2
     return w - lr * dw / (np.sqrt(G) + eps), {"G": G}
 
 
 @correct("adagrad")
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     """np.square / np.add with out=, and the rate lr/(sqrt(G)+eps) computed first"""
     ref.adagrad(w, dw, state, lr, eps)  # the contract's checks
     w = np.asarray(w)
@@ -345,7 +345,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 
 @correct("adagrad")
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     """in-place updates on copies of w and G"""
     ref.adagrad(w, dw, state, lr, eps)  # the contract's checks
     if lr <= 0:
@@ -364,7 +364,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 @mistake("rmsprop", "float32 input came back as float64: a fresh s made with "
                     "np.zeros(w.shape) is float64; use np.zeros_like(w)", kind="dtype")
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     s = beta * state.get("s", np.zeros(np.shape(w))) + (1 - beta) * dw ** 2
     return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
 
@@ -377,7 +377,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
 
 
 @mistake("rmsprop", "the square root is missing: divide by sqrt(s) + eps, not s + eps")
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     s = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / (s + eps), {"s": s}
 
@@ -385,21 +385,21 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 @mistake("rmsprop", "eps is inside the square root: the denominator is sqrt(s) + eps, "
                     "not sqrt(s + eps)",
          rules=("ps3.rmsprop.eps-outside",))
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     s = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / np.sqrt(s + eps), {"s": s}
 
 
 @mistake("rmsprop", "the (1-beta) factor on dw^2 is missing: s = beta*s + (1-beta)*dw^2 "
                     "is a moving average, not a decayed sum")
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     s = beta * state.get("s", np.zeros_like(w)) + dw ** 2
     return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
 
 
 @mistake("rmsprop", "the incoming state is ignored: s must continue from state['s'] "
                     "(zeros only when state is {})")
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     s = (1 - beta) * dw ** 2
     return w - lr * dw / (np.sqrt(s) + eps), {"s": s}
 
@@ -408,13 +408,13 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
                                    how="state['s'] = ... changes the caller's state"),
          kind="purity",
          rules=("ps3.purity",))
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     state["s"] = beta * state.get("s", np.zeros_like(w)) + (1 - beta) * dw ** 2
     return w - lr * dw / (np.sqrt(state["s"]) + eps), state
 
 
 @correct("rmsprop")
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     """s = s + (1-beta)*(dw^2 - s), the moving average rearranged"""
     ref.rmsprop(w, dw, state, lr, beta, eps)  # the contract's checks
     w = np.asarray(w)
@@ -430,7 +430,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 
 
 @correct("rmsprop")
-def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
+def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):
     """a copied state dict updated in place, np.multiply / np.add with out="""
     ref.rmsprop(w, dw, state, lr, beta, eps)  # the contract's checks
     if lr <= 0:
@@ -451,7 +451,7 @@ def rmsprop(w, dw, state, lr=0.01, beta=0.99, eps=1e-8):  # noqa: F811
 
 @mistake("adadelta", "float32 input came back as float64: the fresh E[g^2], E[dx^2] = "
                      "np.zeros(w.shape) are float64; use np.zeros_like(w)", kind="dtype")
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = rho * state.get("Eg2", np.zeros(np.shape(w))) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros(np.shape(w)))
     dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
@@ -471,7 +471,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
                      "must use the old E[dx^2], and only then E[dx^2] = rho*E[dx^2] + "
                      "(1-rho)*dx^2",
          rules=("ps3.adadelta.dx2-after",))
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = rho * state.get("Edx2", np.zeros_like(w))
     dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
@@ -480,7 +480,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 @mistake("adadelta", "rho and 1-rho are swapped: E = rho*E + (1-rho)*new keeps most of "
                      "the old average")
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = (1 - rho) * state.get("Eg2", np.zeros_like(w)) + rho * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
     dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * dw
@@ -489,7 +489,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 @mistake("adadelta", "eps is missing from the numerator: with E[dx^2] = 0 at the start, "
                      "sqrt(E[dx^2]) = 0 and AdaDelta never moves; use sqrt(E[dx^2] + eps)")
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
     dx = np.sqrt(Edx2) / np.sqrt(Eg2 + eps) * dw
@@ -497,7 +497,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 
 @mistake("adadelta", "the ratio is upside down: dx = sqrt(E[dx^2]+eps) / sqrt(E[g^2]+eps) * dw")
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2 = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
     dx = np.sqrt(Eg2 + eps) / np.sqrt(Edx2 + eps) * dw
@@ -507,7 +507,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 @mistake("adadelta", "E[g^2] must be updated with this step's dw^2 before dx is computed; "
                      "your dx uses the old E[g^2]",
          rules=("ps3.adadelta.g2-first",))
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     Eg2_old = state.get("Eg2", np.zeros_like(w))
     Edx2 = state.get("Edx2", np.zeros_like(w))
     dx = np.sqrt(Edx2 + eps) / np.sqrt(Eg2_old + eps) * dw
@@ -519,7 +519,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
                                     how="state['Eg2'] = ... / state['Edx2'] = ... change "
                                         "the caller's state"), kind="purity",
          rules=("ps3.purity",))
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     state["Eg2"] = rho * state.get("Eg2", np.zeros_like(w)) + (1 - rho) * dw ** 2
     Edx2 = state.get("Edx2", np.zeros_like(w))
     dx = np.sqrt(Edx2 + eps) / np.sqrt(state["Eg2"] + eps) * dw
@@ -528,7 +528,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 
 @correct("adadelta")
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     """one square root of the ratio, sqrt((E[dx^2]+eps)/(E[g^2]+eps))"""
     ref.adadelta(w, dw, state, lr, rho, eps)  # the contract's checks
     w = np.asarray(w)
@@ -547,7 +547,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 
 
 @correct("adadelta")
-def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
+def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):
     """a copied state dict, updated in place with out= (only the copies)"""
     ref.adadelta(w, dw, state, lr, rho, eps)  # the contract's checks
     if lr <= 0:
@@ -575,7 +575,7 @@ def adadelta(w, dw, state, lr=1.0, rho=0.9, eps=1e-6):  # noqa: F811
 @mistake("adam", "float32 input came back as float64: the fresh m, v = np.zeros(w.shape) "
                  "are float64; use np.zeros_like(w)", kind="dtype",
          rules=("ps3.dtype",))
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros(np.shape(w))) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros(np.shape(w))) + (1 - beta2) * dw ** 2
@@ -588,7 +588,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
                  "float64 scalar, and (in NumPy 2) it turns float32 arrays into float64; use "
                  "math.sqrt(1 - beta2**t) or (1 - beta2**t) ** 0.5, or v_hat = v/(1-beta2**t)",
          kind="dtype")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -608,7 +608,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
 @mistake("adam", "t is incremented after the update: do t = t + 1 first and use that t in "
                  "the bias correction (with t = 0, 1 - beta^0 = 0 divides by zero)",
          rules=("ps3.adam.t-first",))
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0)
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -619,7 +619,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", "t is never incremented: each step must return t + 1 in the state, "
                  "otherwise the bias correction stays that of the first step")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 1)
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -631,7 +631,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 @mistake("adam", "eps is inside the square root: the denominator is sqrt(v_hat) + eps, "
                  "not sqrt(v_hat + eps)",
          rules=("ps3.adam.eps-outside",))
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -642,7 +642,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", "beta1 and beta2 are swapped: beta1 belongs to m (the gradient average), "
                  "beta2 to v (the squared-gradient average)")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0) + 1
     m = beta2 * state.get("m", np.zeros_like(w)) + (1 - beta2) * dw
     v = beta1 * state.get("v", np.zeros_like(w)) + (1 - beta1) * dw ** 2
@@ -653,7 +653,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", "m_hat is corrected with beta2: m_hat = m/(1-beta1^t), "
                  "v_hat = v/(1-beta2^t)")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -665,7 +665,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 @mistake("adam", "this is the paper's 'efficient' form lr*sqrt(1-beta2^t)/(1-beta1^t) * "
                  "m/(sqrt(v)+eps), where eps is not added to sqrt(v_hat): the contract asks "
                  "for lr*m_hat/(sqrt(v_hat)+eps), and the two differ when gradients are small")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -677,7 +677,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
                                 how="state['t'] += 1, state['m'] = ... change the "
                                     "caller's state"), kind="purity",
          rules=("ps3.purity",))
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     state["t"] = state.get("t", 0) + 1
     state["m"] = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
     state["v"] = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw ** 2
@@ -687,7 +687,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 
 @correct("adam")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     """alpha_t = lr*sqrt(1-beta2^t)/(1-beta1^t) with eps scaled to eps*sqrt(1-beta2^t)"""
     ref.adam(w, dw, state, lr, beta1, beta2, eps)  # the contract's checks
     w = np.asarray(w)
@@ -709,7 +709,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 
 @correct("adam")
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     """intermediate copies updated in place, out= into fresh arrays"""
     ref.adam(w, dw, state, lr, beta1, beta2, eps)  # the contract's checks
     if lr <= 0:
@@ -739,14 +739,14 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("sgd", "dw of a different shape must raise ValueError (check_same_shape): a dw of shape "
                 "(3,) for a w of shape (2, 3) silently broadcasts", rules=("ps3.same-shape",))
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     w_new, _ = ref.sgd(w, np.zeros_like(w), state, lr)  # the other checks; w as floats
     return w_new - lr * np.asarray(dw, dtype=w_new.dtype), {}
 
 
 @mistake("sgd", "lr <= 0 must raise ValueError (check_positive): a zero or negative rate "
                 "is a bug upstream", rules=("ps3.bad-input.lr",))
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     ref.sgd(w, dw, state, 1.0)  # the other checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
@@ -755,13 +755,13 @@ def sgd(w, dw, state, lr):  # noqa: F811
 
 @mistake("sgd", "a state that is not a dict must raise ValueError, even in SGD, which keeps no "
                 "state", rules=("ps3.bad-input.state-dict",))
-def sgd(w, dw, state, lr):  # noqa: F811
+def sgd(w, dw, state, lr):
     return ref.sgd(w, dw, {}, lr)
 
 
 @mistake("momentum", "w may have any shape: a fresh v is np.zeros_like(w), not np.zeros(len(w))",
          rules=("ps3.any-shape",))
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     ref.momentum(w, dw, state, lr, beta)  # the reference's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
@@ -774,7 +774,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 @mistake("momentum", "beta outside [0, 1) must raise ValueError "
                      "(check_real_in(beta, 'beta', 0, 1, high_open=True))",
          rules=("ps3.bad-input.decay",))
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     ref.momentum(w, dw, state, lr)  # the other checks, with the default beta
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
@@ -786,7 +786,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 @mistake("momentum", "a state array whose shape differs from w's must raise ValueError: the "
                      "parameters changed, so the caller must pass a fresh {}",
          rules=("ps3.bad-input.state-shape",))
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     ref.momentum(w, dw, {}, lr, beta)  # the other checks, on a fresh state
     if not isinstance(state, dict):
         raise ValueError(f"state must be a dict, got {type(state).__name__}")
@@ -799,7 +799,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 @mistake("momentum", "float32 w with a float64 state came back as float64: cast the state "
                      "arrays (and dw) to w's dtype", kind="dtype", rules=("ps3.dtype.cast",))
-def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
+def momentum(w, dw, state, lr, beta=0.9):
     ref.momentum(w, dw, state, lr, beta)  # the reference's checks
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
@@ -810,7 +810,7 @@ def momentum(w, dw, state, lr, beta=0.9):  # noqa: F811
 
 @mistake("adagrad", "eps < 0 must raise ValueError: eps >= 0 (0 is allowed, as in torch.optim)",
          rules=("ps3.bad-input.eps",))
-def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
+def adagrad(w, dw, state, lr=0.01, eps=1e-10):
     ref.adagrad(w, dw, state, lr)  # the other checks, with the default eps
     w = np.asarray(w)
     w = w if w.dtype.kind == "f" else w.astype(np.float64)
@@ -820,7 +820,7 @@ def adagrad(w, dw, state, lr=0.01, eps=1e-10):  # noqa: F811
 
 
 @mistake("adam", T_NOT_INT, rules=("ps3.adam.t-int",))
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     given = dict(state, t=int(state["t"])) if isinstance(state, dict) and "t" in state else state
     w_new, new = ref.adam(w, dw, given, lr, beta1, beta2, eps)
     return w_new, {"m": new["m"], "v": new["v"], "t": float(new["t"])}
@@ -828,7 +828,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("adam", "the state must hold the uncorrected m and v: storing m_hat and v_hat "
                  "compounds the bias correction at the next step", rules=("ps3.adam.uncorrected",))
-def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     w_new, new = ref.adam(w, dw, state, lr, beta1, beta2, eps)
     t = new["t"]
     return w_new, {"m": new["m"] / (1 - beta1 ** t), "v": new["v"] / (1 - beta2 ** t), "t": t}
@@ -836,7 +836,7 @@ def adam(w, dw, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F81
 
 @mistake("nesterov", "the step uses the old v: update v = beta*v + dw first, then step "
                      "w - lr*(dw + beta*v) with the new v", rules=("ps3.nesterov.new-v",))
-def nesterov(w, dw, state, lr, beta=0.9):  # noqa: F811
+def nesterov(w, dw, state, lr, beta=0.9):
     w_new, new = ref.nesterov(w, dw, state, lr, beta)  # the reference's checks, and its state
     w, dw = np.asarray(w, dtype=w_new.dtype), np.asarray(dw, dtype=w_new.dtype)
     v_old = np.asarray(state.get("v", np.zeros_like(w)), dtype=w.dtype)

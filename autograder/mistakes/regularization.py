@@ -1,7 +1,7 @@
 """Typical wrong (and correct, differently written) variants for the regularization topic."""
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call other curriculum functions as ref.<name>)
+import reference as ref  # variants may call other curriculum functions as ref.<name>
 
 from ..cases import correct, mistake
 
@@ -17,21 +17,21 @@ def l2_penalty(weights, lam, m):
 
 @mistake("l2_penalty", "the penalty is m times too large: divide by 2m, "
                        "lambda/(2m) * sum ||W||^2 (the 1/m is missing)")
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     return lam / 2 * sum(np.sum(np.asarray(W, dtype=float) ** 2) for W in Ws)
 
 
 @mistake("l2_penalty", "the Frobenius norm must be squared: ||W||_F^2 = sum of W_ij^2, "
                        "not sqrt(sum of W_ij^2)")
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     return lam / (2 * m) * sum(np.sqrt(np.sum(np.asarray(W, dtype=float) ** 2)) for W in Ws)
 
 
 @mistake("l2_penalty", "you averaged the squared weights (np.mean): ||W||_F^2 is the SUM "
                        "of all squared entries")
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     return lam / (2 * m) * sum(np.mean(np.asarray(W, dtype=float) ** 2) for W in Ws)
 
@@ -39,7 +39,7 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 @mistake("l2_penalty", "only one layer is penalized: with a list of layers, add up "
                        "||W||_F^2 over every layer (does your loop overwrite the total "
                        "instead of adding to it?)")
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     total = 0.0
     for W in Ws:
@@ -51,7 +51,7 @@ def l2_penalty(weights, lam, m):  # noqa: F811
                        "dtype (e.g. np.sum(W * W) keeps float32, float(...) does not)",
          kind="dtype",
          rules=("ps4.dtype",))
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")
@@ -59,7 +59,7 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 
 
 @correct("l2_penalty")
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     """all layers flattened into one vector, then a dot product with itself"""
     if not isinstance(lam, (int, float)) or lam < 0 or not np.isfinite(lam):
         raise ValueError(f"lam must be a non-negative number, got lam={lam!r}")
@@ -73,7 +73,7 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 
 
 @correct("l2_penalty")
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     """a loop over the layers with np.linalg.norm(W)**2"""
     if lam < 0:
         raise ValueError(f"lam must be >= 0, got lam={lam}")
@@ -100,33 +100,33 @@ def l2_grad(W, lam, m):
 
 
 @mistake("l2_grad", "the gradient is m times too large: (lambda/m) W, the 1/m is missing")
-def l2_grad(W, lam, m):  # noqa: F811
+def l2_grad(W, lam, m):
     return lam * np.asarray(W, dtype=float)
 
 
 @mistake("l2_grad", "the gradient is twice too large: d/dW lambda/(2m) ||W||^2 = "
                     "(lambda/m) W, not (2 lambda/m) W")
-def l2_grad(W, lam, m):  # noqa: F811
+def l2_grad(W, lam, m):
     return 2 * lam / m * np.asarray(W, dtype=float)
 
 
 @mistake("l2_grad", "that is the L1 gradient (lambda/m) sign(W); the L2 gradient is "
                     "(lambda/m) W")
-def l2_grad(W, lam, m):  # noqa: F811
+def l2_grad(W, lam, m):
     return lam / m * np.sign(np.asarray(W, dtype=float))
 
 
 @mistake("l2_grad", "float32 weights gave a float64 gradient: compute in W's dtype "
                     "(cast only integer input to float64)", kind="dtype",
          rules=("ps4.dtype",))
-def l2_grad(W, lam, m):  # noqa: F811
+def l2_grad(W, lam, m):
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")
     return lam / m * np.asarray(W, dtype=np.float64)
 
 
 @correct("l2_grad")
-def l2_grad(W, lam, m):  # noqa: F811
+def l2_grad(W, lam, m):
     """W scaled by the python float lam/m, after casting integers"""
     if lam < 0 or m < 1 or int(m) != m:
         raise ValueError(f"need lam >= 0 and an integer m >= 1, got lam={lam}, m={m}")
@@ -137,7 +137,7 @@ def l2_grad(W, lam, m):  # noqa: F811
 
 
 @correct("l2_grad")
-def l2_grad(W, lam, m):  # noqa: F811
+def l2_grad(W, lam, m):
     """np.multiply into a fresh array of W's floating dtype"""
     if lam < 0:
         raise ValueError("lam must be >= 0")
@@ -161,21 +161,21 @@ def l1_penalty(weights, lam, m):
 
 @mistake("l1_penalty", "the L1 penalty sums ABSOLUTE values |W_ij|: negative weights "
                        "must add, not cancel")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     return lam / m * sum(np.sum(np.asarray(W, dtype=float)) for W in Ws)
 
 
 @mistake("l1_penalty", "that squares the weights (the L2 penalty); L1 is lambda/m * "
                        "sum |W_ij|")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     return lam / m * sum(np.sum(np.asarray(W, dtype=float) ** 2) for W in Ws)
 
 
 @mistake("l1_penalty", "the penalty is m times too large: lambda/m * sum |W|, the 1/m "
                        "is missing")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     return lam * sum(np.sum(np.abs(np.asarray(W, dtype=float))) for W in Ws)
 
@@ -183,7 +183,7 @@ def l1_penalty(weights, lam, m):  # noqa: F811
 @mistake("l1_penalty", "only one layer is penalized: with a list of layers, add up "
                        "sum |W| over every layer (does your loop overwrite the total "
                        "instead of adding to it?)")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     total = 0.0
     for W in Ws:
@@ -194,7 +194,7 @@ def l1_penalty(weights, lam, m):  # noqa: F811
 @mistake("l1_penalty", "float32 weights gave a float64 penalty: compute in the weights' "
                        "dtype (e.g. np.sum(np.abs(W)) keeps float32, float(...) does not)",
          kind="dtype")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     Ws = weights if isinstance(weights, (list, tuple)) else [weights]
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")
@@ -202,7 +202,7 @@ def l1_penalty(weights, lam, m):  # noqa: F811
 
 
 @correct("l1_penalty")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     """the L1 norm of all layers flattened into one vector"""
     if lam < 0 or m < 1:
         raise ValueError(f"need lam >= 0 and m >= 1, got lam={lam}, m={m}")
@@ -214,7 +214,7 @@ def l1_penalty(weights, lam, m):  # noqa: F811
 
 
 @correct("l1_penalty")
-def l1_penalty(weights, lam, m):  # noqa: F811
+def l1_penalty(weights, lam, m):
     """sum of max(W, 0) - min(W, 0) per layer"""
     if not lam >= 0:
         raise ValueError(f"lam must be >= 0, got {lam}")
@@ -240,7 +240,7 @@ def l1_grad(W, lam, m):
 
 @mistake("l1_grad", "W/|W| is 0/0 = nan where W is exactly 0: use np.sign, whose "
                     "sign(0) = 0")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     W = np.asarray(W, dtype=float)
     with np.errstate(all="ignore"):
         return lam / m * W / np.abs(W)
@@ -248,32 +248,32 @@ def l1_grad(W, lam, m):  # noqa: F811
 
 @mistake("l1_grad", "the L1 gradient is (lambda/m) sign(W), without the 1/2 of the L2 "
                     "penalty")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     return lam / (2 * m) * np.sign(np.asarray(W, dtype=float))
 
 
 @mistake("l1_grad", "that is the L2 gradient (lambda/m) W; the L1 gradient is "
                     "(lambda/m) sign(W)")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     return lam / m * np.asarray(W, dtype=float)
 
 
 @mistake("l1_grad", "the gradient is m times too large: (lambda/m) sign(W), the 1/m is "
                     "missing")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     return lam * np.sign(np.asarray(W, dtype=float))
 
 
 @mistake("l1_grad", "float32 weights gave a float64 gradient: compute in W's dtype "
                     "(cast only integer input to float64)", kind="dtype")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     if lam < 0 or m < 1:
         raise ValueError("lam must be >= 0 and m >= 1")
     return lam / m * np.sign(np.asarray(W, dtype=np.float64))
 
 
 @correct("l1_grad")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     """sign written as (W > 0) - (W < 0)"""
     if lam < 0 or m < 1:
         raise ValueError(f"need lam >= 0 and m >= 1, got lam={lam}, m={m}")
@@ -284,7 +284,7 @@ def l1_grad(W, lam, m):  # noqa: F811
 
 
 @correct("l1_grad")
-def l1_grad(W, lam, m):  # noqa: F811
+def l1_grad(W, lam, m):
     """np.select over the three cases W > 0, W < 0, W == 0"""
     if not lam >= 0:
         raise ValueError(f"lam must be >= 0, got {lam}")
@@ -302,7 +302,7 @@ def l1_grad(W, lam, m):  # noqa: F811
 @mistake("l2_penalty", "a negative lam must raise ValueError: lam is a regularization strength, "
                        "lam >= 0 (check_nonnegative)",
          rules=("ps4.penalty.bad-input", "ps4.bad-input"))
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     unit = ref.l2_penalty(weights, 1.0, m)  # the reference's other checks, and its dtype
     return unit * unit.dtype.type(lam)
 
@@ -310,7 +310,7 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 @mistake("l2_penalty", "an empty list of layers has penalty 0: np.concatenate of no arrays "
                        "raises; add up the layers' penalties instead",
          rules=("ps4.penalty.empty",))
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     layers = weights if isinstance(weights, (list, tuple)) else [weights]
     return ref.l2_penalty(np.concatenate([np.ravel(W) for W in layers]), lam, m)
 
@@ -318,5 +318,5 @@ def l2_penalty(weights, lam, m):  # noqa: F811
 @mistake("l2_penalty", "the penalty must be a scalar, not an array of shape (1,) "
                        "(keepdims=True, or np.array([...])): return the sum itself",
          rules=("ps4.penalty.scalar",))
-def l2_penalty(weights, lam, m):  # noqa: F811
+def l2_penalty(weights, lam, m):
     return np.reshape(ref.l2_penalty(weights, lam, m), (1,))

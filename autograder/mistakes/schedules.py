@@ -1,10 +1,9 @@
 """Typical wrong (and correct, differently written) variants for the learning-rate schedules."""
 import numpy as np
 
-import reference as ref  # noqa: F401  (variants may call ref.<name>)
+import reference as ref  # variants may call ref.<name>
 
 from ..cases import correct, mistake
-
 
 # ---------------------------------------------------------------- inverse_time_decay
 
@@ -17,31 +16,31 @@ def inverse_time_decay(lr0, epoch, decay_rate):
 @mistake("inverse_time_decay", "the rate must shrink: divide lr0 by (1 + decay_rate * epoch), "
                                "do not multiply",
          rules=("ps2.schedules.monotone",))
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     return lr0 * (1 + decay_rate * epoch)
 
 
 @mistake("inverse_time_decay", "off by one epoch: epochs count from 0, and epoch 0 must give lr0; "
                                "use epoch, not epoch + 1",
          rules=("ps2.epoch-from-0",))
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     return lr0 / (1 + decay_rate * (epoch + 1))
 
 
 @mistake("inverse_time_decay", "that is an exponential decay, lr0 / (1 + decay_rate)^epoch; "
                                "inverse-time decay is lr0 / (1 + decay_rate * epoch)")
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     return lr0 / (1 + decay_rate) ** epoch
 
 
 @mistake("inverse_time_decay", "the 1 + is missing: alpha = lr0 / (1 + decay_rate * epoch), which "
                                "is lr0 at epoch 0")
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     return lr0 / (decay_rate * epoch)
 
 
 @correct("inverse_time_decay")
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     """multiplies lr0 by the reciprocal 1 / (1 + decay_rate * epoch)."""
     if not lr0 > 0:
         raise ValueError(f"lr0 must be > 0, got {lr0}")
@@ -53,7 +52,7 @@ def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
 
 
 @correct("inverse_time_decay")
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     """numpy arithmetic, returned as a Python float."""
     if lr0 <= 0 or epoch < 0 or epoch != int(epoch) or decay_rate < 0:
         raise ValueError(f"need lr0 > 0, an integer epoch >= 0 and decay_rate >= 0, got "
@@ -71,30 +70,30 @@ def exponential_decay(lr0, epoch, base):
 
 @mistake("exponential_decay", "base is the factor per epoch: alpha = lr0 * base^epoch, "
                               "not lr0 * e^(-base * epoch)")
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     import math
     return lr0 * math.exp(-base * epoch)
 
 
 @mistake("exponential_decay", "base is the factor kept each epoch, not the fraction removed: "
                               "use base^epoch, not (1 - base)^epoch")
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     return lr0 * (1 - base) ** epoch
 
 
 @mistake("exponential_decay", "the epoch is an exponent: alpha = lr0 * base**epoch, not "
                               "lr0 * base * epoch")
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     return lr0 * base * epoch
 
 
 @mistake("exponential_decay", "lr0 is missing: alpha = lr0 * base^epoch")
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     return base ** epoch
 
 
 @correct("exponential_decay")
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     """lr0 * exp(epoch * log(base))."""
     import math
     if not lr0 > 0 or epoch < 0 or epoch % 1 or not 0 < base <= 1:
@@ -104,7 +103,7 @@ def exponential_decay(lr0, epoch, base):  # noqa: F811
 
 
 @correct("exponential_decay")
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     """multiplies by base once per epoch in a loop."""
     if not lr0 > 0:
         raise ValueError(f"lr0 must be > 0, got {lr0}")
@@ -128,25 +127,25 @@ def inverse_sqrt_decay(lr0, epoch, k=1.0):
 
 
 @mistake("inverse_sqrt_decay", "the square root is missing: alpha = lr0 * k / sqrt(epoch)")
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     return lr0 * k / epoch
 
 
 @mistake("inverse_sqrt_decay", "k multiplies: alpha = lr0 * k / sqrt(epoch), "
                                "not lr0 / (k sqrt(epoch))")
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     import math
     return lr0 / (k * math.sqrt(epoch))
 
 
 @mistake("inverse_sqrt_decay", "the rate must shrink: divide by sqrt(epoch), do not multiply")
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     import math
     return lr0 * k * math.sqrt(epoch)
 
 
 @mistake("inverse_sqrt_decay", "the factor k is ignored: alpha = lr0 * k / sqrt(epoch)")
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     import math
     return lr0 / math.sqrt(epoch)
 
@@ -154,12 +153,12 @@ def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
 @mistake("inverse_sqrt_decay", "epoch 0 gives a division by zero (inf); check epoch >= 1 and raise "
                                "ValueError naming epoch",
          rules=("ps2.inverse_sqrt_decay.epoch-0",))
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     return lr0 * k / np.sqrt(np.float64(epoch))
 
 
 @correct("inverse_sqrt_decay")
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     """lr0 * k * epoch ** -0.5."""
     if not lr0 > 0:
         raise ValueError(f"lr0 must be > 0, got {lr0}")
@@ -171,7 +170,7 @@ def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
 
 
 @correct("inverse_sqrt_decay")
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     """numpy: lr0 * sqrt(k^2 / epoch), returned as a Python float."""
     if lr0 <= 0 or epoch < 1 or int(epoch) != epoch or k <= 0:
         raise ValueError(f"need lr0 > 0, an integer epoch >= 1 and k > 0, got lr0={lr0}, "
@@ -191,32 +190,32 @@ def step_decay(lr0, epoch, decay_rate, interval):
                        "epoch = interval; use floor(epoch / interval), "
                        "not floor((epoch+1) / interval)",
          rules=("ps2.step_decay.first-drop",))
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     return lr0 / (1 + decay_rate * ((epoch + 1) // interval))
 
 
 @mistake("step_decay", "that is the drop-factor form lr0 * decay_rate^floor(epoch/interval); "
                        "here alpha = lr0 / (1 + decay_rate * floor(epoch / interval))")
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     return lr0 * decay_rate ** (epoch // interval)
 
 
 @mistake("step_decay", "round() instead of floor: the step must come only after a full interval; "
                        "use epoch // interval",
          rules=("ps2.step_decay.floor",))
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     return lr0 / (1 + decay_rate * round(epoch / interval))
 
 
 @mistake("step_decay", "ceil instead of floor: the rate must stay lr0 for the first `interval` "
                        "epochs; use epoch // interval")
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     import math
     return lr0 / (1 + decay_rate * math.ceil(epoch / interval))
 
 
 @correct("step_decay")
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     """math.floor of the true quotient."""
     import math
     if not lr0 > 0 or epoch < 0 or epoch != math.floor(epoch):
@@ -228,7 +227,7 @@ def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
 
 
 @correct("step_decay")
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     """counts the completed intervals in a loop."""
     if not lr0 > 0:
         raise ValueError(f"lr0 must be > 0, got {lr0}")
@@ -250,7 +249,7 @@ def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
 @mistake("exponential_decay", "return a Python float, float(lr0 * base**epoch): integer lr0 and "
                               "base give an int, and a numpy float32 lr0 a float32",
          kind="dtype", rules=("ps2.schedules.python-float",))
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     ref.exponential_decay(lr0, epoch, base)  # the reference's checks
     return lr0 * base ** epoch
 
@@ -258,34 +257,34 @@ def exponential_decay(lr0, epoch, base):  # noqa: F811
 @mistake("inverse_time_decay", "epoch must be an integer: a fractional epoch such as 2.5 must "
                                "raise ValueError (check_int(epoch, 'epoch', low=0))",
          rules=("ps2.schedules.validate",))
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     ref.inverse_time_decay(lr0, int(np.ceil(epoch)), decay_rate)  # the other checks
     return float(lr0 / (1 + decay_rate * epoch))
 
 
 @mistake("inverse_time_decay", "a negative decay_rate must raise ValueError: decay_rate >= 0, "
                                "or the rate grows", rules=("ps2.inverse_time_decay.decay-rate",))
-def inverse_time_decay(lr0, epoch, decay_rate):  # noqa: F811
+def inverse_time_decay(lr0, epoch, decay_rate):
     ref.inverse_time_decay(lr0, epoch, abs(decay_rate))  # the other checks
     return float(lr0 / (1 + decay_rate * epoch))
 
 
 @mistake("exponential_decay", "base must lie in (0, 1]: base 0 or base > 1 must raise ValueError",
          rules=("ps2.exponential_decay.base",))
-def exponential_decay(lr0, epoch, base):  # noqa: F811
+def exponential_decay(lr0, epoch, base):
     ref.exponential_decay(lr0, epoch, 1.0)  # the other checks
     return float(lr0 * base ** epoch)
 
 
 @mistake("inverse_sqrt_decay", "k must be > 0: k <= 0 must raise ValueError (check_positive)",
          rules=("ps2.inverse_sqrt_decay.k",))
-def inverse_sqrt_decay(lr0, epoch, k=1.0):  # noqa: F811
+def inverse_sqrt_decay(lr0, epoch, k=1.0):
     ref.inverse_sqrt_decay(lr0, epoch)  # the other checks
     return float(lr0 * k / np.sqrt(epoch))
 
 
 @mistake("step_decay", "interval must be an integer >= 1 and decay_rate >= 0: check them and "
                        "raise ValueError", rules=("ps2.step_decay.params",))
-def step_decay(lr0, epoch, decay_rate, interval):  # noqa: F811
+def step_decay(lr0, epoch, decay_rate, interval):
     ref.step_decay(lr0, epoch, 0.0, 1)  # the checks of lr0 and epoch
     return float(lr0 / (1 + decay_rate * (epoch // interval)))

@@ -7,7 +7,7 @@ import importlib
 
 import reference
 
-from .. import mistakes  # noqa: F401  (registers the known mistakes)
+from .. import mistakes
 
 for _topic in reference.TOPICS:  # one module per topic, named as in reference.TOPICS
     importlib.import_module(f".{_topic}", __name__)

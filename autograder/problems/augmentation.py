@@ -16,8 +16,14 @@ import reference
 from reference.augmentation import _shifted
 
 from ..cases import Case, assert_new, battery, expect_reference
-from ..checks import STAT_ALPHA, CheckFailure, assert_close, assert_unchanged, check_binomial, \
-    check_normal_sample
+from ..checks import (
+    STAT_ALPHA,
+    CheckFailure,
+    assert_close,
+    assert_unchanged,
+    check_binomial,
+    check_normal_sample,
+)
 from ..diagnosis import diagnose, diagnose_case, quietly
 from ..mistakes.augmentation import GLOBAL_RNG
 from ._kit import float32, raises, reproducible, rng, statistical_seed, value

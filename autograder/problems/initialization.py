@@ -138,7 +138,8 @@ def _zeros_repeated():
                 assert_close(got, np.zeros((n_in, n_out)), rtol=0, atol=0,
                              name=f"init_zeros({n_in}, {n_out})")
             except CheckFailure as failure:
-                failure.diagnosis = diagnose("init_zeros", got, lambda fn: fn(n_in, n_out))
+                failure.diagnosis = diagnose("init_zeros", got,
+                                             lambda fn, n_in=n_in, n_out=n_out: fn(n_in, n_out))
                 if failure.diagnosis is None and isinstance(got, np.ndarray) \
                         and got.shape == (n_in, n_out):
                     failure.diagnosis = EMPTY

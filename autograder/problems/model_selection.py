@@ -25,7 +25,6 @@ from ..diagnosis import diagnose, on_inputs
 from ..mistakes.model_selection import SCORES_NOT_AN_ARRAY
 from ._kit import float32, pure, raises, rng, statistical_seed, value
 
-
 # ---------------------------------------------------------------- set comparison
 
 def _sets_diagnosis(case, got):
@@ -222,9 +221,9 @@ def _guarded(score, X, y, grid: dict | None = None) -> tuple[Guarded, Guarded]:
         return None
 
     def fit_accepts(args, kwargs):
-        for key, value in kwargs.items():
-            if not (isinstance(value, (int, float, np.number))
-                    and any(value == v for v in (grid or {}).get(key, []))):
+        for key, given in kwargs.items():
+            if not (isinstance(given, (int, float, np.number))
+                    and any(given == v for v in (grid or {}).get(key, []))):
                 return f"{key}={value!r} is not one of the grid's hyperparameters"
         return rows(args)
 

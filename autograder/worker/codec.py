@@ -183,7 +183,7 @@ def decode(payload: bytes, *, callback_caller=None, handles=None):
         return _decode(payload, callback_caller, handles)
     except CodecError as exc:
         message = str(exc)
-    except Exception as exc:  # json, struct, numpy format errors, recursion, memory...
+    except Exception as exc:  # noqa: BLE001  json, struct, numpy format errors, recursion, memory...
         message = f"malformed payload: {type(exc).__name__}: {clean(exc, 200)}"
     del payload  # raised outside the except clause: no __context__, and no payload here
     raise CodecError(message)

@@ -227,7 +227,7 @@ def load(path: str, stub_plots: bool = True, definitions_only=frozenset(),
                 unset.update(dict.fromkeys(names, unit.key))
                 keep_going = True
             exec(compile(code, unit.label, "exec"), ns)
-        except BaseException as exc:  # SystemExit and KeyboardInterrupt too
+        except BaseException as exc:  # noqa: BLE001  SystemExit and KeyboardInterrupt too
             errors.append(_describe(exc, unit.label))
             if not keep_going:
                 return Loaded(ns, errors, True, {})
@@ -290,6 +290,7 @@ def _seed_global_rngs() -> None:
     """Seed numpy's and Python's global RNGs, which the contract forbids but students use:
     then grading the same file twice gives the same points, even for such code."""
     import random
+
     import numpy as np
     random.seed(0)
     np.random.seed(0)

@@ -52,14 +52,12 @@ import warnings
 
 if __package__:          # imported by the grader (in-process worker, build)
     from . import codec
-    from .loading import SKIP_TAG, definitions, load, notebook_cells  # noqa: F401  (public here)
-    from .loading import _error
+    from .loading import SKIP_TAG, _error, definitions, load, notebook_cells  # public here too
 else:                    # run as a script inside the sandbox, without site:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.path.extend(sys.argv[3:])  # where numpy lives
-    import codec  # noqa: E402  (stdlib + numpy only)
-    from loading import SKIP_TAG, definitions, load, notebook_cells  # noqa: E402, F401
-    from loading import _error  # noqa: E402
+    import codec  # stdlib + numpy only
+    from loading import SKIP_TAG, _error, definitions, load, notebook_cells  # noqa: F401
 import numpy as np  # (found through the path above, in the sandbox)
 
 MAX_ERRORS = 20  # load errors reported (a notebook keeps going past each)
@@ -81,7 +79,7 @@ class Server:
             os._exit(0)  # a forked child of student code must not answer
         try:
             payload = codec.encode(message)
-        except Exception as exc:  # e.g. a result whose encoding overflowed
+        except Exception as exc:  # noqa: BLE001  e.g. a result whose encoding overflowed
             payload = codec.encode({"error": ["EncodeError", str(exc)[:300]]})
         codec.write_frame(self.fd_out, payload)
 
@@ -126,7 +124,7 @@ class Server:
                 if shared:  # the caller's own memory handed back: a purity check too
                     reply["aliases"] = [codec.clean(w, 100) for w in shared[:5]]
             return reply
-        except BaseException as exc:  # the student's exception, whatever it is
+        except BaseException as exc:  # noqa: BLE001  the student's exception, whatever it is
             labels = self.ns.get("__labels__", ())
             tb = traceback.extract_tb(exc.__traceback__)
             where = next((f" ({fr.filename}, line {fr.lineno})" for fr in reversed(tb)
