@@ -14,6 +14,7 @@ trusted side's only notebook parser, for ``check``) go through it.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import errno
 import json
@@ -234,6 +235,6 @@ def _list(root: Path, assignment: str) -> list[Submission]:
     if not files:
         raise SubmissionsError(f"no submissions in {root}: expected .py/.ipynb files, or "
                                f"nbgrader's submitted/<student>/{assignment}/ folders")
-    stems = [p.stem for p in files]
-    return [Submission(p.stem if stems.count(p.stem) == 1 else p.name, p, refusal(p, root))
+    stems = collections.Counter(p.stem for p in files)  # linear: 100,000 files are seconds
+    return [Submission(p.stem if stems[p.stem] == 1 else p.name, p, refusal(p, root))
             for p in files]
