@@ -242,12 +242,15 @@ def diagnose_bad_input(case, got, siblings=()) -> str | None:
     nowhere.  Of the mistakes that return ``got`` too, the one named breaks a rule
     the case checks (``case.rules``); else the most specific one: it returns normally
     on the fewest of ``siblings``, the function's bad-input cases (a mistake that
-    skips one check, not one that checks nothing).  A tie names none.
+    skips one check, not one that checks nothing).  A tie names none, and so does a
+    mistake of another kind than "value" (its words are about dtype or purity).
     """
     rtol, atol = max(case.rtol, MATCH_RTOL), max(case.atol, MATCH_ATOL)
+    known = MISTAKES.get(case.problem, [])
+    values = {m.message for m in known if m.kind == "value"}  # no purity words for bad input
     matching = [message for message, out in case_explanations(case)
-                if distance(got, out, rtol=rtol, atol=atol)[1] <= 1]
-    rules = {m.message: set(m.rules) for m in MISTAKES.get(case.problem, [])}
+                if message in values and distance(got, out, rtol=rtol, atol=atol)[1] <= 1]
+    rules = {m.message: set(m.rules) for m in known}
     choice = set(m for m in matching if rules.get(m, set()) & set(case.rules)) or set(matching)
     if len(choice) > 1 and siblings:
         normal = collections.Counter(message for other in siblings

@@ -71,7 +71,12 @@ def test_a_mutating_optimizer_is_named_by_the_purity_check_alone():
     found = diagnoses("sgd", inplace.fn)
     assert found.pop("w, dw and the state dict unchanged (given state and fresh {})") \
         == inplace.message
-    assert set(found.values()) == {None}  # bad input, and integer w (w -= ... raises)
+    # the rest: bad input, which this variant does not check (each named by the mistake
+    # that skips that check, or by none), and integer w, where w -= ... raises
+    assert inplace.message not in found.values()
+    assert all(name.startswith("bad input") or diagnosis is None
+               for name, diagnosis in found.items())
+    assert all("must raise ValueError" in d for d in found.values() if d)
 
 
 def test_a_function_that_writes_into_its_input_is_named_by_the_purity_case():
@@ -89,8 +94,25 @@ def test_a_bad_input_case_names_the_mistake_that_breaks_its_rule():
                 if c.name == "bad input: y_hat outside [0, 1]")
     got = unchecked.fn(*case.args)
     assert diagnosis.diagnose_bad_input(case, got) == unchecked.message
-    # With no rule to decide between several matching mistakes, none is named.
-    assert diagnosis.diagnose_bad_input(dataclasses.replace(case, rules=()), got) is None
+
+
+def test_on_bad_input_a_tie_names_none_and_a_rule_decides(monkeypatch):
+    def reference_raises(x):
+        raise ValueError("x must be >= 0")
+
+    case = cases.Case("probe", "bad input: x < 0", (np.array([-1.0]),), kind="raises",
+                      expect=reference_raises)
+    twice, doubled = (lambda x: 2 * x), (lambda x: x + x)
+    monkeypatch.setitem(MISTAKES, "probe", [Mistake("a", twice), Mistake("b", doubled),
+                                            Mistake("c", lambda x: x * 1.0, "purity")])
+    got = np.array([-2.0])
+    assert diagnosis.diagnose_bad_input(case, got) is None  # a and b alike: say nothing
+    monkeypatch.setitem(MISTAKES, "probe", [Mistake("a", twice),
+                                            Mistake("b", doubled, "value", ("ps.x",))])
+    assert diagnosis.diagnose_bad_input(dataclasses.replace(case, rules=("ps.x",)), got) == "b"
+    # a purity mistake's words never explain bad input, however near its output
+    monkeypatch.setitem(MISTAKES, "probe", [Mistake("c", twice, "purity")])
+    assert diagnosis.diagnose_bad_input(case, got) is None
 
 
 def test_of_equally_near_mistakes_the_one_breaking_the_cases_rule_is_named():
