@@ -16,7 +16,7 @@ import pytest
 
 import reference
 from autograder import spec
-from autograder.audit import audit, format_table, with_seeds
+from autograder.audit import audit, format_table, rule_coverage, with_seeds
 from autograder.cases import batteries
 from autograder.sample import make_class
 
@@ -26,7 +26,12 @@ RANDOM = [fn for fn in reference.__all__ if fn != "TOPICS"
 
 @pytest.mark.parametrize("name", spec.available())
 def test_wrong_variants_are_caught_and_correct_ones_pass(name):
-    rows = audit(spec.load(name), jobs=2)
+    """... and every rule the narrative states is covered: a mistake that breaks it
+    alone is caught (``autograder.rules``)."""
+    assignment = spec.load(name)
+    rows = audit(assignment, jobs=2)
+    coverage = rule_coverage(assignment, rows)
+    assert coverage.stated and not coverage.uncovered, coverage.format()
     table = format_table(rows)
     for row in rows:
         assert row.wrong >= 4 and row.right >= 2, f"{row.problem} needs more variants\n{table}"
