@@ -102,7 +102,8 @@ def uploads(assignment: spec.Assignment) -> dict[str, dict[str, str]]:
 
 def container(root: Path, etc: Path, command: list[str], env: dict | None = None):
     """Run ``command`` as Gradescope would: ``root`` at /autograder, Docker's capabilities."""
-    argv = ["bwrap", "--tmpfs", "/", "--ro-bind", "/usr", "/usr"]
+    # /tmp first: this Python may live under /tmp (a checkout there), bound on top of it
+    argv = ["bwrap", "--tmpfs", "/", "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink("/" + name):
             argv += ["--symlink", os.readlink("/" + name), "/" + name]
@@ -115,7 +116,7 @@ def container(root: Path, etc: Path, command: list[str], env: dict | None = None
     state = slots.state_dir()
     argv += ["--bind", str(root), "/autograder", "--bind", str(etc), "/etc",
              "--bind", str(state), str(state), "--ro-bind", "/sys", "/sys",
-             "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--unshare-net",
+             "--proc", "/proc", "--dev", "/dev", "--unshare-net",
              "--unshare-pid", "--die-with-parent", "--cap-drop", "ALL"]
     for cap in DOCKER_CAPS:
         argv += ["--cap-add", f"CAP_{cap}"]
